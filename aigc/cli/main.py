@@ -1,0 +1,75 @@
+"""`aigc`: the command-line surface. Each command parses its arguments and calls one task function."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import NoReturn
+
+import typer
+
+from aigc import __version__
+from aigc.cli import chat as chat_cmd
+from aigc.cli import config as config_cmd
+from aigc.cli import gen as gen_cmd
+from aigc.cli import model as model_cmd
+from aigc.cli.render import error
+from aigc.errors import AigcError
+
+app = typer.Typer(
+    name="aigc",
+    help="aigc-coder: describe what you want (中文 or English), get working code from a local model.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("gen")(gen_cmd.gen)
+app.command("chat")(chat_cmd.chat)
+app.add_typer(model_cmd.app, name="model")
+app.add_typer(config_cmd.app, name="config")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aigc-coder {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log diagnostics to stderr."),
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def run() -> NoReturn:
+    """Console-script entry: aigc errors become one red line and their exit code, Ctrl-C exits 130."""
+    try:
+        app(standalone_mode=False)
+    except AigcError as exc:
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        sys.exit(130)
+    except (typer.Abort, EOFError):
+        sys.stderr.write("\naborted\n")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("AIGC_DEBUG"):
+            raise
+        error(f"unexpected {type(exc).__name__}: {exc} (set AIGC_DEBUG=1 for the traceback)")
+        sys.exit(1)
+    sys.exit(0)

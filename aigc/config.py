@@ -1,0 +1,116 @@
+"""One settings model for everything configurable: defaults < aigc.toml < AIGC_* environment < flags.
+
+aigc.toml is looked for in $AIGC_CONFIG, then ./aigc.toml, then $XDG_CONFIG_HOME/aigc/aigc.toml.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from aigc.errors import ConfigError
+from aigc.models.catalogue import DEFAULT_MODEL
+
+EngineName = Literal["llamacpp", "openai", "fake"]
+
+
+def config_file() -> Path | None:
+    """The aigc.toml in force, if any."""
+    explicit = os.environ.get("AIGC_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    local = Path("aigc.toml")
+    if local.is_file():
+        return local
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    user = xdg / "aigc" / "aigc.toml"
+    return user if user.is_file() else None
+
+
+def default_home() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "aigc"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIGC_", extra="forbid", validate_default=True)
+
+    engine: EngineName | None = Field(
+        default=None,
+        description="llamacpp (embedded), openai (a server) or fake; default: openai when api_base is set",
+    )
+    model: str | None = Field(default=None, description="catalogue name, .gguf path, hub repo/file, or server model")
+    api_base: str | None = Field(default=None, description="base URL of an OpenAI-compatible server")
+    api_key: SecretStr | None = Field(default=None, description="API key for the server (or OPENAI_API_KEY)")
+    api_timeout_s: float = Field(default=600.0, gt=0, description="seconds to wait for a server")
+    home: Path = Field(default_factory=default_home, description="cache: assembled models, hub downloads")
+    n_ctx: int = Field(default=8192, ge=256, description="context size of the embedded engine, in tokens")
+    threads: int | None = Field(default=None, ge=1, description="CPU threads; default: physical cores")
+    max_tokens: int = Field(default=1024, ge=1)
+    temperature: float | None = Field(
+        default=None,
+        ge=0,
+        description="sampling temperature; default: the first candidate greedy, others 0.8",
+    )
+    top_p: float = Field(default=0.95, gt=0, le=1)
+    top_k: int = Field(default=40, ge=0)
+    seed: int | None = None
+    fake_replies: Path | None = Field(default=None, description="JSON list of replies for the fake engine")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def engine_name(self) -> EngineName:
+        if self.engine is not None:
+            return self.engine
+        return "openai" if self.api_base else "llamacpp"
+
+    @property
+    def model_name(self) -> str | None:
+        """The model to use; None for a server means 'the first one it lists'."""
+        if self.model:
+            return self.model
+        return DEFAULT_MODEL if self.engine_name == "llamacpp" else None
+
+    def resolved_api_key(self) -> str | None:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every source, flags (non-None overrides) winning; errors name the bad field."""
+    flags = {k: v for k, v in overrides.items() if v is not None}
+    path = config_file()
+    if path is not None and not path.is_file():
+        raise ConfigError(f"the config file {path} (from AIGC_CONFIG) does not exist")
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        where = f" (config file {path})" if path else ""
+        raise ConfigError(f"invalid configuration{where}: {problems}") from exc
+    except ValueError as exc:  # a TOML syntax error
+        raise ConfigError(f"cannot read the config file {path}: {exc}") from exc

@@ -1,0 +1,58 @@
+"""Model backends behind one protocol. `create_engine` picks and builds one from the settings.
+
+Heavy imports (llama_cpp, openai) happen inside the adapter that needs them.
+"""
+
+from __future__ import annotations
+
+from aigc.config import Settings
+from aigc.engines.base import (
+    Choice,
+    Chunk,
+    Completion,
+    Engine,
+    GenerationParams,
+    Message,
+    Request,
+    Timings,
+    Usage,
+)
+from aigc.models.progress import Reporter
+
+__all__ = [
+    "Choice",
+    "Chunk",
+    "Completion",
+    "Engine",
+    "GenerationParams",
+    "Message",
+    "Request",
+    "Timings",
+    "Usage",
+    "create_engine",
+]
+
+
+def create_engine(settings: Settings, reporter: Reporter | None = None) -> Engine:
+    name = settings.engine_name
+    if name == "fake":
+        from aigc.engines.fake import FakeEngine
+
+        return FakeEngine.from_file(settings.fake_replies) if settings.fake_replies else FakeEngine()
+    if name == "openai":
+        from aigc.engines.openai_compat import OpenAIEngine
+        from aigc.errors import ConfigError
+
+        if not settings.api_base:
+            raise ConfigError("the openai engine needs a server: pass --api-base URL or set AIGC_API_BASE")
+        return OpenAIEngine(
+            settings.api_base,
+            settings.resolved_api_key(),
+            settings.model_name,
+            timeout_s=settings.api_timeout_s,
+        )
+    from aigc.engines.llamacpp import LlamaCppEngine
+    from aigc.models.resolve import resolve
+
+    model = resolve(settings.model_name or "default", settings.home, reporter)
+    return LlamaCppEngine(model.path, name=model.name, n_ctx=settings.n_ctx, threads=settings.threads)

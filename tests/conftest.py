@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The real cache (where `make test` assembled the embedded model) is found before tests isolate the env.
+from aigc.config import default_home
+
+REAL_HOME = Path(os.environ["AIGC_HOME"]) if os.environ.get("AIGC_HOME") else default_home()
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test starts without the user's AIGC_*/OPENAI_* settings or aigc.toml, offline."""
+    for key in list(os.environ):
+        if key.startswith(("AIGC_", "OPENAI_")):
+            monkeypatch.delenv(key)
+    work = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(work / "xdg-config"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield
+
+
+def run_aigc(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """The real console entry point in a child process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "aigc", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", **(env or {})},
+        timeout=timeout,
+        check=False,
+    )

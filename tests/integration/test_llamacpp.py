@@ -1,0 +1,110 @@
+"""The embedded engine on the real Qwen2.5-Coder 0.5B model. Short generations: a few dozen tokens."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from aigc.engines.base import GenerationParams, Message, Request
+from aigc.engines.llamacpp import LlamaCppEngine
+from aigc.errors import ContextOverflow
+from aigc.tasks.chat import ChatSession
+from aigc.tasks.generate import generate
+from tests.conftest import run_aigc
+
+pytestmark = pytest.mark.model
+
+GREEDY = GenerationParams(max_tokens=48, temperature=0.0, seed=1)
+
+
+def test_chat_template_comes_from_the_gguf(engine: LlamaCppEngine) -> None:
+    prompt = engine.render_chat(Request.chat([Message("user", "hi")], GREEDY))
+    assert prompt.endswith("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_gen_chinese_requirement(engine: LlamaCppEngine) -> None:
+    result = generate("编写一个Python函数，计算两个数的平均值", engine, GenerationParams(max_tokens=64, seed=1))
+    assert result.language == "python"
+    assert "def " in result.code
+    assert result.usage.prompt_tokens > 20
+    assert 0 < result.usage.completion_tokens <= 64
+    assert result.timings.tokens_per_s > 0 and result.timings.ttft_s > 0
+
+
+def test_gen_english_requirement_javascript(engine: LlamaCppEngine) -> None:
+    result = generate(
+        "write a function that adds two numbers",
+        engine,
+        GenerationParams(max_tokens=48),
+        language="javascript",
+    )
+    assert result.language == "javascript"
+    assert "function" in result.code or "=>" in result.code
+
+
+def test_streaming_order_matches_the_complete_answer(engine: LlamaCppEngine) -> None:
+    request = Request.chat([Message("user", "Write a Python function that returns the sum of a list.")], GREEDY)
+    arrivals: list[tuple[float, str]] = []
+    for chunk in engine.stream(request):
+        if chunk.text:
+            arrivals.append((time.perf_counter(), chunk.text))
+        if chunk.done:
+            assert chunk.usage is not None
+            final = chunk
+    assert len(arrivals) > 5, "text arrives in many pieces, not all at the end"
+    assert arrivals[-1][0] - arrivals[0][0] > 0
+    whole = engine.complete(request)
+    assert "".join(t for _, t in arrivals) == whole.text  # greedy: same text either way
+    assert final.usage == whole.usage
+
+
+def test_stop_strings_and_max_tokens(engine: LlamaCppEngine) -> None:
+    request = Request(
+        prompt="def fibonacci(n):", params=GenerationParams(max_tokens=40, temperature=0, stop=("return",))
+    )
+    done = engine.complete(request)
+    assert "return" not in done.text
+    cut = engine.complete(Request(prompt="def fibonacci(n):", params=GenerationParams(max_tokens=5, temperature=0)))
+    assert cut.usage.completion_tokens == 5 and cut.finish_reason == "length"
+
+
+def test_two_chat_turns_remember_the_first(engine: LlamaCppEngine) -> None:
+    session = ChatSession(engine, GenerationParams(max_tokens=40, temperature=0))
+    session.send("My favourite number is 42. Reply with OK.")
+    second = session.send("What is my favourite number? Answer with the number only.")
+    assert "42" in second.reply
+    assert second.completion.usage.prompt_tokens > 40  # the first turn was sent again
+
+
+def test_context_overflow_names_both_numbers(engine: LlamaCppEngine) -> None:
+    long = "数据 " * 5000
+    with pytest.raises(ContextOverflow) as info:
+        list(engine.stream(Request.chat([Message("user", long)], GenerationParams(max_tokens=100))))
+    err = info.value
+    assert err.context_size == 4096 and err.max_tokens == 100 and err.prompt_tokens > 4096
+    assert str(err.prompt_tokens) in str(err) and "4096" in str(err)
+
+
+def test_cli_gen_json_on_the_real_model(real_home_env: dict[str, str]) -> None:
+    r = run_aigc(
+        "gen",
+        "--json",
+        "--max-tokens",
+        "48",
+        "write a Python function that squares a number",
+        env=real_home_env,
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["model"] == "qwen2.5-coder-0.5b-instruct"
+    assert "def " in doc["code"]
+    assert doc["usage"]["completion_tokens"] <= 48
+
+
+def test_cli_context_overflow_exits_1_with_the_numbers(real_home_env: dict[str, str]) -> None:
+    r = run_aigc("gen", "--max-tokens", "2000", input="写代码 " * 5000, env={**real_home_env, "AIGC_N_CTX": "4096"})
+    assert r.returncode == 1
+    assert "2000 max_tokens" in r.stderr and "context size of 4096" in r.stderr
+    assert "Traceback" not in r.stderr

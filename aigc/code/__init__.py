@@ -1,0 +1,1 @@
+"""Code found in model replies: extraction of blocks and files, language names."""

@@ -1,0 +1,1 @@
+"""The model catalogue, assembly of models from part packages, verification, and model resolution."""

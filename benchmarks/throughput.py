@@ -31,7 +31,12 @@ sys.path.insert(0, str(REPO))
 
 from aigc.config import load_settings  # noqa: E402
 from aigc.engines.base import GenerationParams, Message, Request  # noqa: E402
-from aigc.engines.llamacpp import LlamaCppEngine, _without_extra_buffer_types, cpu_has_amx  # noqa: E402
+from aigc.engines.llamacpp import (  # noqa: E402
+    LlamaCppEngine,
+    _without_extra_buffer_types,
+    cpu_has_amx,
+    physical_cores,
+)
 from aigc.engines.openai_compat import OpenAIEngine  # noqa: E402
 from aigc.models.resolve import resolve  # noqa: E402
 
@@ -134,7 +139,8 @@ def bench_server(rounds: int, tokens: int) -> dict[str, float]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}/v1"
     cmd = [sys.executable, "-m", "tests.integration.llama_server", "--model", str(model.path),
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]  # fmt: skip
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+           "--n_threads", str(physical_cores())]  # fmt: skip
     server = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     try:
         for _ in range(240):

@@ -153,7 +153,7 @@ class LlamaCppEngine:
         self._llm = load_llama(model_path, n_ctx, self.threads)
         self._name = name or model_path.stem
         self._lock = threading.Lock()  # one generation at a time on the shared model
-        self._template = self._llm.metadata.get("tokenizer.chat_template")
+        self._formatter = self._chat_formatter()
 
     @property
     def model_name(self) -> str:
@@ -168,20 +168,26 @@ class LlamaCppEngine:
         """The underlying llama_cpp.Llama (for benchmarks and the from-scratch model's comparisons)."""
         return self._llm
 
-    def render_chat(self, request: Request) -> str:
-        if not self._template:
-            raise GenerationError(f"{self.model_path.name} has no chat template; use a raw prompt instead")
+    def _chat_formatter(self) -> Any:
+        """The GGUF's own chat template, compiled once (None when the model has none)."""
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         model = self._llm._model
         eos, bos = model.token_eos(), model.token_bos()
-        formatter = Jinja2ChatFormatter(
-            template=self._template,
+        return Jinja2ChatFormatter(
+            template=template,
             eos_token=model.token_get_text(eos) if eos != -1 else "",
             bos_token=model.token_get_text(bos) if bos != -1 else "",
         )
+
+    def render_chat(self, request: Request) -> str:
+        if self._formatter is None:
+            raise GenerationError(f"{self.model_path.name} has no chat template; use a raw prompt instead")
         messages: Any = [m.to_dict() for m in request.messages]
-        return str(formatter(messages=messages).prompt)
+        return str(self._formatter(messages=messages).prompt)
 
     def prompt_tokens(self, request: Request) -> list[int]:
         """The exact token ids the model will see for this request."""

@@ -122,7 +122,7 @@ class OpenAIEngine:
         watch = Stopwatch()
         pieces = 0
         usage: Usage | None = None
-        finish: FinishReason = "stop"
+        finish: FinishReason | None = None
         # The client's overloads are typed for OpenAI's own models and params; servers differ, so Any.
         create: Any = self._client.chat.completions.create if request.messages else self._client.completions.create
         inputs: dict[str, Any] = (
@@ -146,6 +146,16 @@ class OpenAIEngine:
                             yield Chunk(text=text)
         except self._openai.OpenAIError as exc:
             raise self._translate(exc, request.params.max_tokens) from exc
+        if finish is None and pieces == 0:
+            # Some servers (llama-cpp-python's) answer 200 and an empty stream when they reject a request;
+            # asking again without streaming gets either the answer or the real error (context overflow...).
+            yield from self._unstreamed(create, inputs, kwargs, request.params.max_tokens, watch)
+            return
+        if finish is None:
+            raise GenerationError(
+                f"the server at {self.base_url} ended the answer without finishing it "
+                "(interrupted, perhaps by another request?)"
+            )
         # A server that does not report usage in streams: count the streamed pieces (one token each
         # on llama.cpp and vLLM) and leave prompt tokens at 0 rather than guess.
         usage = usage or Usage(0, pieces)
@@ -155,6 +165,23 @@ class OpenAIEngine:
             usage=usage,
             timings=watch.timings(usage.completion_tokens or pieces),
         )
+
+    def _unstreamed(
+        self, create: Any, inputs: dict[str, Any], kwargs: dict[str, Any], max_tokens: int, watch: Stopwatch
+    ) -> Iterator[Chunk]:
+        try:
+            response = create(**inputs, **kwargs)
+        except self._openai.OpenAIError as exc:
+            raise self._translate(exc, max_tokens) from exc
+        choice = response.choices[0]
+        text = (choice.message.content if hasattr(choice, "message") else choice.text) or ""
+        watch.token()
+        u = response.usage
+        usage = Usage(u.prompt_tokens, u.completion_tokens) if u else Usage(0, 0)
+        if text:
+            yield Chunk(text=text)
+        finish: FinishReason = "length" if choice.finish_reason == "length" else "stop"
+        yield Chunk(done=True, finish_reason=finish, usage=usage, timings=watch.timings(usage.completion_tokens))
 
     def complete(self, request: Request) -> Completion:
         n = request.params.n

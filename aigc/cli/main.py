@@ -50,7 +50,8 @@ def main(
 def run() -> NoReturn:
     """Console-script entry: aigc errors become one red line and their exit code, Ctrl-C exits 130."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode typer returns exit codes instead of exiting, Ctrl-C included (as 130).
+        returned = app(standalone_mode=False)
     except AigcError as exc:
         error(str(exc))
         sys.exit(exc.exit_code)
@@ -72,4 +73,7 @@ def run() -> NoReturn:
             raise
         error(f"unexpected {type(exc).__name__}: {exc} (set AIGC_DEBUG=1 for the traceback)")
         sys.exit(1)
-    sys.exit(0)
+    code = returned if isinstance(returned, int) else 0
+    if code == 130:
+        sys.stderr.write("\ninterrupted\n")
+    sys.exit(code)

@@ -50,7 +50,7 @@ def locate_parts(spec: ModelSpec, search_path: Sequence[str] | None = None) -> l
             continue
         found.append(path)
     if missing:
-        raise ModelNotInstalled(spec.name, missing, spec.pip_command)
+        raise ModelNotInstalled(spec.name, missing, spec.pip_command, len(spec.parts))
     return found
 
 

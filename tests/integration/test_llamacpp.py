@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -112,3 +116,30 @@ def test_cli_context_overflow_exits_1_with_the_numbers(real_home_env: dict[str, 
     assert r.returncode == 1
     assert "2000 max_tokens" in r.stderr and "context size of 4096" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_ctrl_c_stops_generation_keeps_output_and_exits_130(real_home_env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aigc", "gen", "--max-tokens", "400", "write a long Python module with many functions"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **real_home_env},
+        # A shell starts background jobs (and so maybe this test run) with SIGINT ignored, and Python keeps
+        # an inherited "ignore". A user's terminal delivers Ctrl-C to a default handler: give the child that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    os.set_blocking(proc.stderr.fileno(), False)
+    seen = b""
+    deadline = time.monotonic() + 120
+    while len(seen) < 40 and time.monotonic() < deadline:  # the answer is streaming (to stderr: stdout is a pipe)
+        seen += proc.stderr.read() or b""
+        time.sleep(0.05)
+    assert len(seen) >= 40, "no streamed output before the deadline"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    text = (seen + (err or b"")).decode("utf-8", "replace")
+    assert "interrupted" in text
+    assert "Traceback" not in text
+    assert out == b""  # nothing half-done was written as if it were the answer

@@ -193,3 +193,11 @@ def test_hub_names() -> None:
         "qwen2.5-coder-7b-instruct-q4_k_m.gguf",
     )
     assert split_hub_name("owner/model.gguf") is None
+
+
+def test_no_part_installed_at_all_says_so_briefly(tmp_path: Path) -> None:
+    spec = make_parts(tmp_path / "site", CHUNKS)
+    with pytest.raises(ModelNotInstalled) as info:
+        locate_parts(spec, [str(tmp_path / "elsewhere")])
+    assert "none of its 3 part packages is installed" in str(info.value)
+    assert spec.pip_command in str(info.value)

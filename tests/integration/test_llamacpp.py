@@ -143,3 +143,9 @@ def test_ctrl_c_stops_generation_keeps_output_and_exits_130(real_home_env: dict[
     assert "interrupted" in text
     assert "Traceback" not in text
     assert out == b""  # nothing half-done was written as if it were the answer
+
+
+def test_cli_model_verify_rehashes_the_real_file(real_home_env: dict[str, str]) -> None:
+    r = run_aigc("model", "verify", env=real_home_env)
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout and "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32" in r.stdout

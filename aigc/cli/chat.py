@@ -56,6 +56,8 @@ def chat(
     eng = o.engine_from(settings)
     session = ChatSession(eng, params)
     tty = sys.stdin.isatty()
+    if tty:
+        import readline  # noqa: F401  (line editing and history for input())
     err.print(f"aigc chat · {eng.model_name} · {HELP}", style="dim")
     write = stream_writer(to_stderr=False)
     try:
@@ -85,6 +87,8 @@ def chat(
             if turn.dropped_messages:
                 err.print(f"(forgot the {turn.dropped_messages} oldest messages to fit the context)", style="dim")
             c = turn.completion
+            if c.finish_reason == "length":
+                err.print("(the answer was cut at --max-tokens)", style="dim")
             err.print(stats_line(c.usage, c.timings, c.model), style="dim")
     finally:
         eng.close()

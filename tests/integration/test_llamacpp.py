@@ -149,3 +149,24 @@ def test_cli_model_verify_rehashes_the_real_file(real_home_env: dict[str, str]) 
     r = run_aigc("model", "verify", env=real_home_env)
     assert r.returncode == 0, r.stderr
     assert "ok" in r.stdout and "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32" in r.stdout
+
+
+def test_fill_in_the_middle_with_the_model_fim_tokens(engine: LlamaCppEngine) -> None:
+    request = Request(
+        prompt="def add(a, b):\n    ",
+        suffix="\n\nprint(add(1, 2))\n",
+        params=GenerationParams(max_tokens=16, temperature=0),
+    )
+    assert "return" in engine.complete(request).text
+
+
+def test_json_schema_constrains_the_output(engine: LlamaCppEngine) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"function_name": {"type": "string"}, "arguments": {"type": "integer"}},
+        "required": ["function_name", "arguments"],
+    }
+    params = GenerationParams(max_tokens=48, temperature=0, json_schema=schema)
+    text = engine.complete(Request.chat([Message("user", "Describe a function that adds two numbers.")], params)).text
+    data = json.loads(text)
+    assert isinstance(data["function_name"], str) and isinstance(data["arguments"], int)

@@ -8,15 +8,25 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 REQUIREMENT ?= 编写一个Python函数，计算两个数的平均值
 
-.PHONY: run test install lint typecheck pytest bench clean
+.PHONY: run test install system-deps lint typecheck pytest bench clean
 
-run: $(STAMP)
+run: $(STAMP) system-deps
 	$(BIN)/aigc model pull
 	$(BIN)/aigc gen "$(REQUIREMENT)"
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) system-deps lint typecheck pytest
 
 install: $(STAMP)
+
+# bubblewrap is the sandbox generated code runs in; installed from Debian's packages when missing and we can.
+system-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  echo "Installing bubblewrap (the sandbox for generated code)..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "WARNING: bubblewrap is missing and cannot be installed here (apt-get install bubblewrap):"; \
+	    echo "         generated code would run with rlimits only, not isolated."; fi; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

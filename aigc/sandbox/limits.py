@@ -1,0 +1,34 @@
+"""Resource limits for sandboxed runs, and the rlimits applied in the child before it execs."""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_s: float = 10.0  # wall clock; the whole process tree is killed when it runs out
+    cpu_s: int = 10  # CPU seconds per process (RLIMIT_CPU)
+    memory_mb: int = 512  # the cgroup's memory limit, or the address space per process without cgroups
+    processes: int = 64  # processes and threads at once (cgroup pids.max, or RLIMIT_NPROC)
+    file_size_mb: int = 64  # largest file the code may write (RLIMIT_FSIZE)
+    output_bytes: int = 1_000_000  # stdout and stderr each are kept up to this; the rest is read and dropped
+
+
+def apply_rlimits(limits: Limits, *, address_space: bool, nproc: int | None) -> None:
+    """Called in the forked child, before exec: limits that every descendant inherits."""
+
+    def cap(kind: int, value: int) -> None:
+        _, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+    cap(resource.RLIMIT_CPU, max(1, int(limits.cpu_s)))
+    cap(resource.RLIMIT_FSIZE, limits.file_size_mb * 1024 * 1024)
+    cap(resource.RLIMIT_CORE, 0)
+    if address_space:
+        cap(resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024)
+    if nproc is not None:
+        cap(resource.RLIMIT_NPROC, nproc)

@@ -1,0 +1,168 @@
+"""The sandbox under bubblewrap: each test is an escape or an exhaustion that must not work."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from aigc.sandbox import Limits, Sandbox
+
+FAST = Limits(timeout_s=10, memory_mb=256)
+
+
+@pytest.fixture(scope="module")
+def box() -> Sandbox:
+    sandbox = Sandbox(FAST, backend="bwrap")  # fails loudly if bubblewrap is missing: make installs it
+    assert sandbox.backend == "bwrap"
+    return sandbox
+
+
+def running(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
+
+
+def test_runs_code_in_a_private_work_dir_with_files_and_stdin(box: Sandbox) -> None:
+    code = "import os, sys; print(os.getcwd(), open('data.txt').read(), sys.stdin.read()); sys.exit(3)"
+    r = box.run(["python3", "main.py"], {"main.py": code, "data.txt": "hello"}, stdin="from stdin")
+    assert r.status == "failed" and r.exit_code == 3
+    assert r.stdout == "/aigc-work hello from stdin\n"
+    assert r.duration_s > 0 and r.peak_memory_mb is not None and r.peak_memory_mb > 0
+    ok = box.run(["python3", "-c", "print(1 + 1)"])
+    assert ok.status == "ok" and ok.stdout == "2\n"
+
+
+def test_no_connection_to_a_listener_on_the_host_loopback(box: Sandbox) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(0.5)
+        port = server.getsockname()[1]
+        code = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3); print('CONNECTED')"
+        r = box.run(["python3", "-c", code])
+        assert r.status == "failed"
+        assert "CONNECTED" not in r.stdout
+        assert "Connection refused" in r.stderr or "unreachable" in r.stderr
+        with pytest.raises(socket.timeout):
+            server.accept()  # nothing ever arrived
+
+
+def test_writing_outside_the_work_dir_fails(box: Sandbox, tmp_path: Path) -> None:
+    target = Path(__file__).resolve().parent / "escaped.txt"  # a host folder the sandbox does not see
+    code = textwrap.dedent(f"""
+        import os
+        for path in [{str(target)!r}, "/usr/escaped.txt", "/etc/escaped.txt", "/escaped.txt"]:
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                open(path, "w").write("x")
+                print("WROTE", path)
+            except OSError as exc:
+                print("refused", path, exc.errno)
+    """)
+    r = box.run(["python3", "-c", code])
+    assert "WROTE" not in r.stdout, r.stdout
+    assert r.stdout.count("refused") == 4
+    assert not target.exists() and not Path("/usr/escaped.txt").exists()
+    # /tmp inside is a private scratch tmpfs: writable, gone with the run, never the host's /tmp
+    host_tmp = tmp_path / "scratch.txt"
+    r = box.run(["python3", "-c", f"open({str(host_tmp)!r}.replace('{tmp_path}', '/tmp'), 'w').write('x')"])
+    assert r.status == "ok"
+    r = box.run(
+        ["python3", "-c", f"import os; os.makedirs({str(tmp_path)!r}); open({str(host_tmp)!r}, 'w').write('x')"]
+    )
+    assert not host_tmp.exists()
+
+
+def test_the_users_home_is_not_readable(box: Sandbox) -> None:
+    secret = Path.home() / ".aigc-sandbox-test-secret"
+    secret.write_text("TOP-SECRET")
+    try:
+        r = box.run(["python3", "-c", f"print(open({str(secret)!r}).read())"])
+        assert "TOP-SECRET" not in r.stdout
+        assert r.status == "failed"
+        listing = box.run(["ls", "-a", str(Path.home())])
+        assert ".aigc-sandbox-test-secret" not in listing.stdout
+    finally:
+        secret.unlink()
+
+
+def test_a_fork_bomb_is_contained(box: Sandbox) -> None:
+    before = len(running(""))
+    start = time.monotonic()
+    r = box.run(["bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 30"], limits=Limits(timeout_s=4, processes=50))
+    assert time.monotonic() - start < 15
+    assert r.status == "timeout"
+    time.sleep(0.5)
+    assert len(running("")) < before + 10  # nothing of it is left running
+
+
+def test_a_memory_hog_is_stopped(box: Sandbox) -> None:
+    r = box.run(["python3", "-c", "blocks = [bytearray(50 * 2**20) for _ in range(100)]"], limits=Limits(memory_mb=200))
+    assert r.status == "memory"
+    assert r.peak_memory_mb is not None and r.peak_memory_mb <= 201
+
+
+def test_an_infinite_loop_is_killed_at_the_timeout_with_its_children(box: Sandbox) -> None:
+    marker = "777.4321"
+    code = f"sleep {marker} & sleep {marker} & while :; do :; done"
+    start = time.monotonic()
+    r = box.run(["bash", "-c", code], limits=Limits(timeout_s=2))
+    assert r.status == "timeout" and r.exit_code is None
+    assert 1.9 < time.monotonic() - start < 8
+    time.sleep(0.3)
+    assert running(f"sleep {marker}") == []
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_100_mb_of_output_is_cut_off_without_the_parent_growing(box: Sandbox) -> None:
+    code = "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 2**20)\n"
+    before = _rss_mb()
+    r = box.run(["python3", "-c", code], limits=Limits(timeout_s=30, output_bytes=1_000_000))
+    assert r.status == "ok"
+    assert r.output_truncated and len(r.stdout) == 1_000_000
+    assert _rss_mb() - before < 30
+
+
+def test_the_child_dies_when_the_parent_is_killed(tmp_path: Path) -> None:
+    marker = "778.1234"
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "from aigc.sandbox import Sandbox, Limits\n"
+        f"Sandbox(backend='bwrap').run(['sleep', '{marker}'], limits=Limits(timeout_s=600))\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], env={**os.environ})
+    deadline = time.monotonic() + 20
+    while not running(f"sleep {marker}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running(f"sleep {marker}"), "the sandboxed child never started"
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while running(f"sleep {marker}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running(f"sleep {marker}") == []
+
+
+def test_without_bubblewrap_a_loud_warning_and_limits_still_hold(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        fallback = Sandbox(FAST, backend="rlimit")
+    assert fallback.backend == "rlimit"
+    assert "NOT isolated" in caplog.text
+    r = fallback.run(["python3", "-c", "while True: pass"], limits=Limits(timeout_s=1.5))
+    assert r.status == "timeout"
+    hog = fallback.run(["python3", "-c", "x = bytearray(2 * 2**30)"], limits=Limits(memory_mb=200))
+    assert hog.status == "memory"

@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 
 from aigc.cli import options as o
-from aigc.cli.render import code_panel, err, out, stats_line, stream_writer, warning
+from aigc.cli.render import (
+    code_panel,
+    err,
+    out,
+    progress,
+    stats_line,
+    stream_writer,
+    verification_report,
+    warning,
+)
 from aigc.errors import UsageError
 from aigc.tasks.generate import GenerationResult, generate
 
@@ -50,7 +59,15 @@ def gen(
     lang: Annotated[
         str | None, typer.Option("--lang", "-l", help="Target language (default: as named, else python).")
     ] = None,
-    n: Annotated[int, typer.Option("-n", min=1, max=32, help="Candidates to generate (the first is greedy).")] = 1,
+    n: Annotated[
+        int | None,
+        typer.Option("-n", min=1, max=32, help="Candidates (the first greedy); default 3 verifying, else 1."),
+    ] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="Check, test in the sandbox, rank and repair (Python).")
+    ] = True,
+    tests: Annotated[Path | None, typer.Option("--tests", help="Your own tests (a pytest-style file).")] = None,
+    max_rounds: Annotated[int, typer.Option("--max-rounds", min=0, max=10, help="Repair rounds at most.")] = 2,
     output: Annotated[
         str | None,
         typer.Option("--output", "-o", help="Write the code to FILE (or the reply's files into DIR/)."),
@@ -78,13 +95,9 @@ def gen(
     on_text = None if as_json else stream_writer(to_stderr=not interactive)
     try:
         result = generate(
-            text,
-            eng,
-            o.params_from(settings, n),
-            language=lang,
-            temperature=settings.temperature,
-            on_text=on_text,
-        )
+            text, eng, o.params_from(settings), language=lang, temperature=settings.temperature, on_text=on_text,
+            verify=verify, n=n, max_rounds=max_rounds, tests_file=tests, on_event=progress,
+        )  # fmt: skip
     finally:
         eng.close()
     if on_text is not None:
@@ -107,4 +120,6 @@ def gen(
             out.print(code_panel(result.code, result.language))
     elif result.code:
         sys.stdout.write(result.code)
+    if result.verification is not None:
+        err.print(verification_report(result.verification))
     err.print(stats_line(result.usage, result.timings, result.model), style="dim")

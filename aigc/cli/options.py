@@ -61,14 +61,13 @@ def settings_from(
     )
 
 
-def params_from(settings: Settings, n: int = 1) -> GenerationParams:
+def params_from(settings: Settings) -> GenerationParams:
     return GenerationParams(
         max_tokens=settings.max_tokens,
         temperature=settings.temperature if settings.temperature is not None else 0.0,
         top_p=settings.top_p,
         top_k=settings.top_k,
         seed=settings.seed,
-        n=n,
     )
 
 

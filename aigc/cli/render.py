@@ -6,7 +6,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import (
     BarColumn,
@@ -17,9 +18,11 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.syntax import Syntax
+from rich.table import Table
 
 if TYPE_CHECKING:
     from aigc.engines.base import Timings, Usage
+    from aigc.verify.pipeline import Verification
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -51,6 +54,45 @@ def stats_line(usage: Usage, timings: Timings, model: str) -> str:
         f"{model} · prompt {usage.prompt_tokens} tokens · completion {usage.completion_tokens} tokens · "
         f"first token {timings.ttft_s:.2f} s · {timings.tokens_per_s:.1f} tokens/s · total {timings.total_s:.1f} s"
     )
+
+
+def progress(message: str) -> None:
+    err.print(f"· {message}", style="dim", markup=False, highlight=False)
+
+
+_MARK = {True: "[green]✓[/]", False: "[red]✗[/]"}
+
+
+def verification_report(v: Verification) -> Panel:
+    """What was proven: the verdict, the checks, every test with its source and result."""
+    verdict = "[bold green]verified[/]" if v.passed else "[bold red]NOT verified[/]"
+    lines = [
+        f"{verdict}: {escape(v.summary)}",
+        f"candidates {v.candidates} · repair rounds {v.rounds} · chosen: {v.origin}",
+    ]
+    checks = " ".join(f"{escape(t)} {_MARK[v.checks.passed or t == 'radon']}" for t in v.checks.tools)
+    if v.checks.metrics:
+        m = v.checks.metrics
+        checks += (
+            f" (max complexity {m.get('max_complexity', 0):.0f},"
+            f" maintainability {m.get('maintainability_index', 0):.0f}/100)"
+        )
+    lines.append(f"checks: {checks or 'none for this language'}")
+    lines += [f"  [yellow]{f.severity}[/] {escape(str(f))}" for f in v.checks.findings if f.severity != "info"][:8]
+    if not v.tests:
+        return Panel("\n".join([*lines, "tests: none ran"]), title="verification", title_align="left",
+                     border_style="green" if v.passed else "red")  # fmt: skip
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for col in ("", "source", "test", "result"):
+        table.add_column(col, overflow="fold")
+    for r in v.tests:
+        if r.test.name in v.discarded:
+            mark, result = "[yellow]–[/]", "discarded: no candidate passes it (the test is probably wrong)"
+        else:
+            mark, result = _MARK[r.passed], "passed" if r.passed else (r.error or "failed")
+        table.add_row(mark, r.test.source, escape(r.test.name), escape(result))
+    body = Group("\n".join(lines), table)
+    return Panel(body, title="verification", title_align="left", border_style="green" if v.passed else "red")
 
 
 def error(message: str) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aigc.code import languages
 from aigc.code.extract import SourceFile, extract
@@ -25,8 +26,12 @@ from aigc.engines.base import (
 from aigc.errors import UsageError
 from aigc.prompts import render
 
+if TYPE_CHECKING:
+    from aigc.verify.pipeline import Verification
+
 DEFAULT_LANGUAGE = "python"
 SAMPLING_TEMPERATURE = 0.8  # for candidates after the first, when no temperature is asked for
+DEFAULT_VERIFY_CANDIDATES = 3  # candidates when verifying and -n is not given
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class GenerationResult:
     usage: Usage
     timings: Timings
     model: str
+    verification: Verification | None = None
 
     @property
     def best(self) -> Candidate:
@@ -79,6 +85,7 @@ class GenerationResult:
             "model": self.model,
             "finish_reason": self.best.finish_reason,
             "candidates": [{"code": c.code, "finish_reason": c.finish_reason} for c in self.candidates],
+            **({"verification": self.verification.to_json()} if self.verification else {}),
         }
 
 
@@ -115,14 +122,46 @@ def generate(
     language: str | None = None,
     temperature: float | None = None,
     on_text: Callable[[str], None] | None = None,
+    verify: bool = False,
+    n: int | None = None,
+    max_rounds: int = 2,
+    tests_file: Path | None = None,
+    on_event: Callable[[str], None] | None = None,
 ) -> GenerationResult:
     """Generate code for a requirement. `on_text` receives the first candidate's text as it streams.
 
-    temperature None: the first candidate is greedy, the others sampled at SAMPLING_TEMPERATURE.
+    verify: Python code is checked, tested in the sandbox, ranked and repaired (aigc.verify.pipeline);
+    other languages get their static checks. temperature None: the first candidate is greedy, the
+    others sampled at SAMPLING_TEMPERATURE.
     """
     if not requirement.strip():
         raise UsageError("the requirement is empty: say what the code should do")
     lang = target_language(requirement, language)
+    if tests_file is not None and not tests_file.is_file():
+        raise UsageError(f"no test file at {tests_file}")
+    verifying = verify and lang == "python"
+    params = replace(params, n=n or (DEFAULT_VERIFY_CANDIDATES if verifying else 1))
+    if verifying:
+        from aigc.verify.pipeline import verified_generate
+
+        return verified_generate(requirement, engine, params, language=lang, n=params.n, max_rounds=max_rounds,
+                                 tests_file=tests_file, on_text=on_text, on_event=on_event)  # fmt: skip
+    result = _generate_raw(requirement, lang, engine, params, temperature, on_text)
+    if verify:
+        from aigc.verify.pipeline import checks_only
+
+        return replace(result, verification=checks_only(result.code, lang))
+    return result
+
+
+def _generate_raw(
+    requirement: str,
+    lang: str,
+    engine: Engine,
+    params: GenerationParams,
+    temperature: float | None,
+    on_text: Callable[[str], None] | None,
+) -> GenerationResult:
     messages = build_messages(requirement, lang)
     first_params = replace(params, n=1, temperature=0.0 if temperature is None else temperature)
     first = collect(engine.stream(Request.chat(messages, first_params)), engine.model_name, on_text)

@@ -120,3 +120,29 @@ def test_bad_config_exits_2() -> None:
     r = run_aigc("config", "show", env={"AIGC_N_CTX": "lots"})
     assert r.returncode == 2
     assert "n_ctx" in r.stderr
+
+
+def test_gen_json_has_the_verification_object(fake: dict[str, str], tmp_path: Path) -> None:
+    tests = tmp_path / "test_avg.py"
+    tests.write_text("def test_avg():\n    assert avg(2, 4) == 3\n")
+    r = run_aigc("gen", "--json", "--tests", str(tests), "写一个函数 avg，例如 avg(1, 3) 返回 2", env=fake)
+    assert r.returncode == 0, r.stderr
+    v = json.loads(r.stdout)["verification"]
+    assert set(v) >= {"passed", "candidates", "rounds", "checks", "tests"}
+    assert v["passed"] is True
+    assert [(t["source"], t["passed"]) for t in v["tests"]] == [("example", True), ("user", True)]
+    assert all(set(t) == {"source", "name", "passed", "error"} for t in v["tests"])
+    assert {c["tool"] for c in v["checks"]} >= {"compile", "ruff", "bandit"}
+
+
+def test_gen_no_verify_and_missing_tests_file(fake: dict[str, str], tmp_path: Path) -> None:
+    r = run_aigc("gen", "--json", "--no-verify", "avg", env=fake)
+    assert r.returncode == 0 and "verification" not in json.loads(r.stdout)
+    r = run_aigc("gen", "--tests", str(tmp_path / "nope.py"), "avg", env=fake)
+    assert r.returncode == 2 and "no test file" in r.stderr
+
+
+def test_gen_report_on_a_terminal_less_run(fake: dict[str, str]) -> None:
+    r = run_aigc("gen", "写一个函数 avg，例如 avg(1, 3) 返回 2", env=fake)
+    assert r.returncode == 0, r.stderr
+    assert "verified" in r.stderr and "avg(1, 3) == 2" in r.stderr

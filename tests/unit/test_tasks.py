@@ -39,7 +39,7 @@ def test_generate_prompt_names_the_language_and_requirement() -> None:
 
 def test_first_candidate_is_greedy_others_sampled() -> None:
     engine = FakeEngine([PY_REPLY, "```python\nx = 1\n```", "```python\ny = 2\n```"])
-    result = generate("avg", engine, GenerationParams(n=3, seed=7))
+    result = generate("avg", engine, GenerationParams(seed=7), n=3)
     temps = [r.params.temperature for r in engine.requests]
     assert temps == [0.0, 0.8, 0.8]
     assert len(result.candidates) == 3

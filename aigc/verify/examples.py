@@ -1,0 +1,103 @@
+"""Tests from the examples a requirement (or a docstring) already gives.
+
+    >>> add(2, 3)          doctest lines, with the expected output on the next line
+    5
+    例如 add(2, 3) 返回 5      比如输入 [3,1,2] 输出 [1,2,3]      e.g. f(2) returns 4      f(2) -> 4
+
+Only literal values are accepted (ast.literal_eval), so an example can never smuggle code in.
+Examples without a function name ('输入 X 输出 Y') call the entry point.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from aigc.verify.tests import TestCase, explain_asserts
+
+_VALUE_END = r"(?=\s*(?:[，。；;,.!！?？）)]\s|[，。；;！？）]|$|\n|而|且|and\b|or\b))"
+_CALL = r"(?P<call>[A-Za-z_][\w.]*\s*\((?:[^()]|\([^()]*\))*\))"
+_ARROW = r"\s*(?:返回|输出|应返回|应该返回|结果为|结果是|得到|等于|returns?|should return|gives|is|->|=>|==|→)\s*"
+_WITH_CALL = re.compile(_CALL + _ARROW + r"(?P<value>.+?)" + _VALUE_END, re.IGNORECASE)
+_IO = re.compile(
+    r"(?:输入|input)\s*[:：]?\s*(?P<args>.+?)\s*[，,]?\s*(?:时)?\s*(?:输出|返回|output|returns?)\s*[:：]?\s*(?P<value>.+?)"
+    + _VALUE_END,
+    re.IGNORECASE,
+)
+
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "（": "(", "）": ")"})
+
+
+def _literal(text: str) -> str | None:
+    """The text as a Python literal expression, or None. Chinese quotes and trailing punctuation are tolerated."""
+    text = text.strip().strip("，。；;、").replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
+    text = text.replace("（", "(").replace("）", ")").replace("，", ",")
+    for candidate in (text.rstrip("."), text):  # "returns 9." ends a sentence more often than it means 9.0
+        if candidate in ("true", "false"):
+            candidate = candidate.capitalize()
+        if candidate == "null":
+            candidate = "None"
+        try:
+            ast.literal_eval(candidate)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        return candidate
+    return None
+
+
+def _literal_call(text: str) -> str | None:
+    """'f(2, [1, 2])' with literal arguments only -> the call's source; else None."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Call) or not isinstance(node.func, (ast.Name, ast.Attribute)):
+        return None
+    for arg in [*node.args, *(k.value for k in node.keywords)]:
+        try:
+            ast.literal_eval(arg)
+        except ValueError:
+            return None
+    return ast.unparse(node)
+
+
+def _doctests(text: str) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped.startswith(">>> ") or i + 1 >= len(lines):
+            continue
+        expected = lines[i + 1].strip()
+        if not expected or expected.startswith(">>>"):
+            continue
+        call = stripped[4:].strip()
+        if _literal_call(call) and (value := _literal(expected)) is not None:
+            pairs.append((_literal_call(call) or call, value))
+    return pairs
+
+
+def from_requirement(text: str) -> list[TestCase]:
+    """The requirement's own examples as tests, deduplicated, in the order they appear."""
+    text = text.translate(_QUOTES)
+    pairs = _doctests(text)
+    for m in _WITH_CALL.finditer(text):
+        call, value = _literal_call(m["call"]), _literal(m["value"])
+        if call and value is not None:
+            pairs.append((call, value))
+    for m in _IO.finditer(text):
+        args, value = _literal(m["args"]), _literal(m["value"])
+        if args is not None and value is not None:
+            # "输入 1, 2" is two arguments; "输入 (1, 2)" or "输入 [1, 2]" is one
+            spread = isinstance(ast.literal_eval(args), tuple) and not args.lstrip().startswith("(")
+            pairs.append((f"__entry__({args})" if spread else f"__entry__({args},)", value))
+    seen: set[str] = set()
+    tests = []
+    for call, value in pairs:
+        code = f"assert {call} == {value}"
+        if code in seen:
+            continue
+        seen.add(code)
+        tests.append(TestCase("example", f"example: {call} == {value}"[:100], explain_asserts(code)))
+    return tests

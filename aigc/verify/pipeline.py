@@ -1,0 +1,263 @@
+"""Verified generation: candidates -> static checks -> tests in the sandbox -> ranking -> repair.
+
+The report says exactly what was proven: which checks ran, each test with its source and result,
+how many candidates and repair rounds. `passed` is true only when the chosen code passes its checks
+and every trusted test and every kept model test, and at least one test ran.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from aigc.code.checks import CheckReport, check
+from aigc.engines.base import Completion, Engine, GenerationParams, Message, Request, Usage, collect
+from aigc.prompts import render
+from aigc.sandbox import Sandbox
+from aigc.tasks.generate import (
+    SAMPLING_TEMPERATURE,
+    Candidate,
+    GenerationResult,
+    build_messages,
+    to_candidate,
+)
+from aigc.verify import examples, model_tests, ranking
+from aigc.verify.runner import run_tests
+from aigc.verify.tests import TestCase, TestResult, split_asserts
+
+Event = Callable[[str], None]
+
+
+@dataclass
+class CandidateRun:
+    index: int
+    origin: str  # "greedy", "sample", "repair 1", ...
+    candidate: Candidate
+    checks: CheckReport
+    results: list[TestResult] = field(default_factory=list)
+    duplicate_of: int | None = None
+
+    def scored(self) -> ranking.Scored:
+        return ranking.Scored(self.index, tuple(self.results), self.checks.passed)
+
+
+@dataclass(frozen=True)
+class Verification:
+    passed: bool
+    candidates: int
+    rounds: int
+    checks: CheckReport
+    tests: list[TestResult]
+    discarded: set[str]
+    origin: str
+    entry: str | None
+    summary: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "candidates": self.candidates,
+            "rounds": self.rounds,
+            "chosen": self.origin,
+            "entry_point": self.entry,
+            "summary": self.summary,
+            "checks": [
+                {
+                    "tool": tool,
+                    "passed": not any(f.tool == tool and f.severity == "fatal" for f in self.checks.findings),
+                    "findings": [
+                        {"rule": f.rule, "line": f.line, "severity": f.severity, "message": f.message}
+                        for f in self.checks.findings
+                        if f.tool == tool
+                    ],
+                }
+                for tool in self.checks.tools
+            ],
+            "metrics": {k: round(v, 2) for k, v in self.checks.metrics.items()},
+            "tests": [
+                {
+                    "source": r.test.source,
+                    "name": r.test.name,
+                    "passed": r.passed,
+                    "error": "discarded: no candidate passes it, so the test itself is probably wrong"
+                    if r.test.name in self.discarded
+                    else r.error,
+                }
+                for r in self.tests
+            ],
+        }
+
+
+def user_tests(path: Path) -> list[TestCase]:
+    """A user's test file: each test_* function is a test; without any, each top-level assert is one."""
+    import ast
+
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source, str(path))
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
+    if names:
+        return [TestCase("user", f"{path.name}::{name}", f"{source}\n\n{name}()\n", timeout_s=10) for name in names]
+    return split_asserts(source, "user", path.name, limit=50)
+
+
+@dataclass
+class _State:
+    requirement: str
+    language: str
+    engine: Engine
+    params: GenerationParams
+    sandbox: Sandbox
+    on_event: Event
+    runs: list[CandidateRun] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+
+    def add(self, completion: Completion, origin: str) -> list[CandidateRun]:
+        self.usage = self.usage + completion.usage
+        added = []
+        for choice in completion.choices:
+            cand = to_candidate(choice.text, self.language, choice.finish_reason, self.requirement)
+            run = CandidateRun(len(self.runs), origin, cand, check(cand.code, self.language, self.sandbox))
+            norm = ranking.normalized(cand.code)
+            run.duplicate_of = next((r.index for r in self.runs if ranking.normalized(r.candidate.code) == norm), None)
+            self.runs.append(run)
+            added.append(run)
+        return added
+
+
+def _test(state: _State, runs: list[CandidateRun], tests: list[TestCase], entry: str | None) -> None:
+    """Run the tests for every new candidate that is not a duplicate and passes its checks, in parallel."""
+    todo = [r for r in runs if r.duplicate_of is None and r.checks.passed and r.candidate.code.strip()]
+    for r in runs:
+        if r.duplicate_of is not None:
+            r.results = list(state.runs[r.duplicate_of].results)
+    if not tests or not todo:
+        return
+    state.on_event(f"running {len(tests)} tests on {len(todo)} candidate(s) in the sandbox")
+    workers = max(1, min(len(todo), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(lambda r: run_tests(state.sandbox, r.candidate.code, tests, entry), todo))
+    for run, results in zip(todo, outcomes, strict=True):
+        run.results = results
+
+
+def _verdict(run: CandidateRun, discarded: set[str]) -> tuple[bool, str]:
+    counted = [r for r in run.results if r.test.name not in discarded]
+    failed = [r for r in counted if not r.passed]
+    if not run.checks.passed:
+        return False, f"the code fails static checks: {run.checks.fatal[0]}"
+    if not counted:
+        return False, "no test could be run, so nothing beyond the static checks is proven"
+    if failed:
+        return False, f"{len(failed)} of {len(counted)} tests still fail"
+    trusted = sum(r.test.trusted for r in counted)
+    return True, f"passes all {len(counted)} tests ({trusted} from the requirement or your file)"
+
+
+def _failures(run: CandidateRun, discarded: set[str]) -> str:
+    lines = [f"- {f}" for f in run.checks.fatal[:5]]
+    for r in run.results:
+        if not r.passed and r.test.name not in discarded and len(lines) < 8:
+            lines.append(f"- test {r.test.name}: {r.error}")
+    return "\n".join(lines)
+
+
+def _repair(state: _State, best: CandidateRun, discarded: set[str], round_no: int) -> Completion:
+    messages = [
+        *build_messages(state.requirement, state.language),
+        Message("assistant", best.candidate.reply),
+        Message("user", render("repair_user", failures=_failures(best, discarded), language=state.language)),
+    ]
+    params = replace(state.params, n=1, temperature=0.0 if round_no == 1 else SAMPLING_TEMPERATURE)
+    return collect(state.engine.stream(Request.chat(messages, params)), state.engine.model_name)
+
+
+def _generate_candidates(state: _State, n: int, on_text: Callable[[str], None] | None) -> Completion:
+    messages = build_messages(state.requirement, state.language)
+    first = collect(
+        state.engine.stream(Request.chat(messages, replace(state.params, n=1, temperature=0.0))),
+        state.engine.model_name,
+        on_text,
+    )
+    state.add(first, "greedy")
+    if n > 1:
+        state.on_event(f"sampling {n - 1} more candidate(s)")
+        sample = replace(state.params, n=n - 1, temperature=SAMPLING_TEMPERATURE,
+                         seed=None if state.params.seed is None else state.params.seed + 1)  # fmt: skip
+        state.add(state.engine.complete(Request.chat(messages, sample)), "sample")
+    return first
+
+
+def verified_generate(
+    requirement: str,
+    engine: Engine,
+    params: GenerationParams,
+    *,
+    language: str,
+    n: int = 3,
+    max_rounds: int = 2,
+    tests_file: Path | None = None,
+    sandbox: Sandbox | None = None,
+    on_text: Callable[[str], None] | None = None,
+    on_event: Event | None = None,
+) -> GenerationResult:
+    start = time.perf_counter()
+    state = _State(requirement, language, engine, params, sandbox or Sandbox(), on_event or (lambda _: None))
+    trusted = examples.from_requirement(requirement) + (user_tests(tests_file) if tests_file else [])
+    first = _generate_candidates(state, n, on_text)
+    named = [t.code.split("(")[0].split("= ")[-1].strip() for t in trusted if t.source == "example"]
+    entry = model_tests.choose_entry(requirement, [r.candidate.code for r in state.runs], named)
+    tests = list(trusted)
+    if entry and (signature := _signature(state, entry)):
+        state.on_event(f"writing tests for {signature}")
+        written, used = model_tests.write_tests(engine, requirement, signature, replace(params, n=1, temperature=0.0))
+        state.usage = state.usage + used
+        tests += written
+    _test(state, state.runs, tests, entry)
+    rounds = 0
+    best = _best(state)
+    while not _verdict(best, _discarded(state))[0] and rounds < max_rounds and best.candidate.code.strip():
+        rounds += 1
+        state.on_event(f"repair round {rounds}: {_verdict(best, _discarded(state))[1]}")
+        new = state.add(_repair(state, best, _discarded(state), rounds), f"repair {rounds}")
+        _test(state, new, tests, entry)
+        best = _best(state)
+    discarded = _discarded(state)
+    passed, summary = _verdict(best, discarded)
+    verification = Verification(passed, len(state.runs), rounds, best.checks, best.results, discarded,
+                                best.origin, entry, summary)  # fmt: skip
+    ordered = [best.candidate] + [r.candidate for r in state.runs if r is not best]
+    timings = replace(first.timings, total_s=time.perf_counter() - start)
+    return GenerationResult(requirement, ordered, state.usage, timings, engine.model_name, verification)
+
+
+def checks_only(code: str, language: str) -> Verification:
+    """For languages whose code aigc does not run: the static checks, and a report that says so."""
+    report = check(code, language)
+    if not report.tools:
+        summary = f"no checker for {language}: nothing about this code is proven"
+    elif report.passed:
+        summary = f"passes its static checks ({', '.join(report.tools)}); tests are run for Python only"
+    else:
+        summary = f"fails its static checks: {report.fatal[0]}"
+    return Verification(False, 1, 0, report, [], set(), "greedy", None, summary)
+
+
+def _signature(state: _State, entry: str) -> str | None:
+    for source in [state.requirement] + [r.candidate.code for r in state.runs]:
+        if sig := model_tests.signature_of(source, entry):
+            return sig
+    return None
+
+
+def _best(state: _State) -> CandidateRun:
+    order = ranking.rank([r.scored() for r in state.runs])
+    return state.runs[order[0].index]
+
+
+def _discarded(state: _State) -> set[str]:
+    return ranking.discarded_tests([r.scored() for r in state.runs])

@@ -1,0 +1,89 @@
+"""Test cases for generated code: where each came from, and their code (Python run against the candidate).
+
+A test is a few lines of Python run in a copy of the candidate module's namespace, where
+`__entry__` is the function under test. `assert a == b` is rewritten so a failure says what the call
+returned and what was expected, which is what the repair prompt needs.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Literal
+
+Source = Literal["example", "model", "user"]
+TRUSTED: tuple[Source, ...] = ("example", "user")
+
+
+@dataclass(frozen=True)
+class TestCase:
+    __test__ = False  # not a pytest class
+
+    source: Source
+    name: str
+    code: str
+    timeout_s: float = 5.0
+
+    @property
+    def trusted(self) -> bool:
+        return self.source in TRUSTED
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False
+
+    test: TestCase
+    passed: bool
+    error: str | None = None
+
+
+def explain_asserts(code: str) -> str:
+    """`assert f(x) == y` -> evaluate both sides once, fail with 'f(x) returned A, expected y (B)'."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    out: list[str] = []
+    for stmt in tree.body:
+        test = stmt.test if isinstance(stmt, ast.Assert) else None
+        if (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)
+            and stmt is not None
+            and isinstance(stmt, ast.Assert)
+            and stmt.msg is None
+        ):
+            left, right = ast.unparse(test.left), ast.unparse(test.comparators[0])
+            out += [
+                f"__actual__ = {left}",
+                f"__expected__ = {right}",
+                f"assert __actual__ == __expected__, "
+                f"f'{_escape(left)} returned {{__actual__!r}}, expected {_escape(right)}'",
+            ]
+        else:
+            out.append(ast.unparse(stmt))
+    return "\n".join(out) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}").replace("'", "\\'").replace("\n", " ")
+
+
+def split_asserts(code: str, source: Source, prefix: str, limit: int = 20) -> list[TestCase]:
+    """Each top-level assert of a block becomes its own test (one wrong assert sinks only itself).
+    Statements before the first assert (imports, helpers) are kept as a preamble of every test."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    # imports, helper functions and constants; never loops or calls that could hang every test
+    keep = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign)
+    preamble = [ast.unparse(s) for s in tree.body if isinstance(s, keep)]
+    asserts = [s for s in tree.body if isinstance(s, ast.Assert)]
+    tests = []
+    for i, stmt in enumerate(asserts[:limit], start=1):
+        body = "\n".join([*preamble, ast.unparse(stmt)])
+        tests.append(TestCase(source, f"{prefix}#{i}: {ast.unparse(stmt.test)[:80]}", explain_asserts(body)))
+    return tests

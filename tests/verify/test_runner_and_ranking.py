@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from aigc.sandbox import Sandbox
+from aigc.verify.ranking import Scored, discarded_tests, normalized, rank
+from aigc.verify.runner import run_tests
+from aigc.verify.tests import TestCase, TestResult, explain_asserts
+
+
+def t(source: str, name: str, code: str = "assert True", timeout_s: float = 5) -> TestCase:
+    return TestCase(source, name, explain_asserts(code), timeout_s)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def box() -> Sandbox:
+    return Sandbox(backend="bwrap")
+
+
+def test_each_test_gets_its_own_result(box: Sandbox) -> None:
+    code = "def add(a, b):\n    print('noise')\n    return a + b\n"
+    tests = [
+        t("example", "ok", "assert add(2, 3) == 5"),
+        t("model", "wrong", "assert add(1, 1) == 3"),
+        t("model", "raises", "assert add(1, None) == 1"),
+        t("model", "hangs", "while True: pass", timeout_s=1),
+        t("example", "entry", "assert __entry__(1, 2) == 3"),
+    ]
+    results = {r.test.name: r for r in run_tests(box, code, tests, "add")}
+    assert results["ok"].passed and results["entry"].passed
+    assert results["wrong"].error == "AssertionError: add(1, 1) returned 2, expected 3"
+    assert results["raises"].error is not None and results["raises"].error.startswith("TypeError")
+    assert results["raises"].error.endswith("(solution.py line 3: return a + b)")
+    assert results["hangs"].error == "timed out"
+
+
+def test_code_that_does_not_load_fails_every_test_with_the_reason(box: Sandbox) -> None:
+    results = run_tests(box, "import nonexistent_module_xyz\n", [t("example", "a"), t("model", "b")], None)
+    assert all(not r.passed for r in results)
+    assert all("does not load: ModuleNotFoundError" in (r.error or "") for r in results)
+
+
+def test_code_that_kills_the_harness(box: Sandbox) -> None:
+    results = run_tests(box, "import os\nos._exit(0)\n", [t("example", "a")], None)
+    assert not results[0].passed and "crashed" in (results[0].error or "")
+
+
+def _run(i: int, outcomes: dict[TestCase, bool], checks: bool = True) -> Scored:
+    return Scored(i, tuple(TestResult(tc, ok, None if ok else "x") for tc, ok in outcomes.items()), checks)
+
+
+def test_trusted_tests_outrank_agreement() -> None:
+    ex, m1, m2 = t("example", "ex"), t("model", "m1"), t("model", "m2")
+    runs = [_run(0, {ex: False, m1: True, m2: True}), _run(1, {ex: False, m1: True, m2: True}),
+            _run(2, {ex: True, m1: False, m2: False})]  # fmt: skip
+    assert rank(runs)[0].index == 2
+
+
+def test_one_wrong_model_test_cannot_sink_a_right_solution() -> None:
+    good1, good2, wrong = t("model", "good1"), t("model", "good2"), t("model", "wrong")
+    runs = [
+        _run(0, {good1: True, good2: True, wrong: False}),  # right, fails the wrong test
+        _run(1, {good1: False, good2: False, wrong: True}),  # wrong, agrees with the wrong test
+        _run(2, {good1: True, good2: True, wrong: False}),  # right again: the larger group
+    ]
+    assert rank(runs)[0].index == 0
+    assert discarded_tests(runs) == set()
+    nobody = [_run(0, {good1: True, wrong: False}), _run(1, {good1: True, wrong: False})]
+    assert discarded_tests(nobody) == {"wrong"}
+
+
+def test_failing_static_checks_ranks_last() -> None:
+    ex = t("example", "ex")
+    assert rank([_run(0, {ex: True}, checks=False), _run(1, {ex: False})])[0].index == 1
+
+
+def test_normalized_ast_ignores_comments_docstrings_and_layout() -> None:
+    a = 'def f(x):\n    """Doc."""\n    # comment\n    return x+1\n'
+    b = "def f(x):\n    return (x + 1)\n"
+    assert normalized(a) == normalized(b)
+    assert normalized(a) != normalized("def f(x):\n    return x + 2\n")

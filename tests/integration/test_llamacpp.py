@@ -99,6 +99,7 @@ def test_cli_gen_json_on_the_real_model(real_home_env: dict[str, str]) -> None:
     r = run_aigc(
         "gen",
         "--json",
+        "--no-verify",
         "--max-tokens",
         "48",
         "write a Python function that squares a number",

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
@@ -243,7 +243,3 @@ def _result(
     else:
         status = "ok" if code == 0 else "failed"
     return SandboxResult(status, exit_code, stdout, stderr, duration, peak_mb, truncated, sig)
-
-
-def with_limits(base: Limits, **changes: float | int) -> Limits:
-    return replace(base, **changes)  # type: ignore[arg-type]

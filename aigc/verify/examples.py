@@ -101,3 +101,22 @@ def from_requirement(text: str) -> list[TestCase]:
         seen.add(code)
         tests.append(TestCase("example", f"example: {call} == {value}"[:100], explain_asserts(code)))
     return tests
+
+
+def called_functions(tests: list[TestCase]) -> list[str]:
+    """The functions the examples call by name, in order (not `__entry__`): the requirement's interface."""
+    names: list[str] = []
+    for test in tests:
+        try:
+            tree = ast.parse(test.code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and not node.func.id.startswith("__")
+                and node.func.id not in names
+            ):
+                names.append(node.func.id)
+    return names

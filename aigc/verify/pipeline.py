@@ -209,7 +209,7 @@ def verified_generate(
     state = _State(requirement, language, engine, params, sandbox or Sandbox(), on_event or (lambda _: None))
     trusted = examples.from_requirement(requirement) + (user_tests(tests_file) if tests_file else [])
     first = _generate_candidates(state, n, on_text)
-    named = [t.code.split("(")[0].split("= ")[-1].strip() for t in trusted if t.source == "example"]
+    named = examples.called_functions([t for t in trusted if t.source == "example"])
     entry = model_tests.choose_entry(requirement, [r.candidate.code for r in state.runs], named)
     tests = list(trusted)
     if entry and (signature := _signature(state, entry)):

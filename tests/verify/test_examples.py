@@ -45,3 +45,10 @@ def test_split_asserts_keeps_helpers_not_loops() -> None:
     tests = split_asserts("import math\nwhile True: pass\nassert f(1) == 1\nassert f(2) == 4\n", "model", "m")
     assert [t.name for t in tests] == ["m#1: f(1) == 1", "m#2: f(2) == 4"]
     assert "import math" in tests[0].code and "while" not in tests[0].code
+
+
+def test_called_functions_name_the_interface() -> None:
+    from aigc.verify.examples import called_functions
+
+    tests = from_requirement("例如 add(2, 3) 返回 5，比如输入 [1] 输出 [1]，e.g. mul(2, 2) returns 4")
+    assert called_functions(tests) == ["add", "mul"]

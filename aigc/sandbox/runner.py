@@ -10,6 +10,7 @@ bubblewrap the sandbox logs a loud warning and runs with rlimits, a timeout and 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -90,13 +91,18 @@ class Sandbox:
     def __init__(self, limits: Limits | None = None, backend: Literal["bwrap", "rlimit"] | None = None) -> None:
         self.limits = limits or Limits()
         self.bwrap = bwrap.find_bwrap() if backend in (None, "bwrap") else None
-        if backend == "bwrap" and self.bwrap is None:
-            raise RuntimeError("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-        if self.bwrap is None:
+        problem = "is not installed" if self.bwrap is None else _probe(self.bwrap)
+        if backend == "bwrap" and problem:
+            raise RuntimeError(f"bubblewrap {problem}: apt-get install bubblewrap")
+        if problem and backend is None:
+            self.bwrap = None
             log.warning(
-                "bubblewrap is not installed: generated code runs with rlimits and a timeout only, NOT isolated "
-                "from your files. Install it: sudo apt-get install bubblewrap"
+                "bubblewrap %s: generated code runs with rlimits and a timeout only, NOT isolated from your "
+                "files. Install it (sudo apt-get install bubblewrap) or allow unprivileged user namespaces.",
+                problem,
             )
+        elif backend == "rlimit":
+            log.warning("sandbox backend 'rlimit': generated code runs with rlimits and a timeout only, NOT isolated")
         self.backend: Literal["bwrap", "rlimit"] = "bwrap" if self.bwrap else "rlimit"
 
     def env(self) -> dict[str, str]:
@@ -192,6 +198,17 @@ class Sandbox:
             group.remove()
         return _result(proc.returncode, timed_out.is_set(), oom, stdout, stderr, duration, peak_mb,
                        out.truncated or err.truncated, self.bwrap is not None)  # fmt: skip
+
+
+@functools.cache
+def _probe(path: str) -> str | None:
+    """Why bubblewrap cannot sandbox here (no user namespaces, AppArmor...), or None when it can."""
+    argv = bwrap.command(path, Path(tempfile.gettempdir()), ["true"], {"PATH": "/usr/bin:/bin"}, [])
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot start ({exc})"
+    return None if proc.returncode == 0 else f"cannot create a sandbox here ({proc.stderr.strip()[:200]})"
 
 
 def _feed(pipe: IO[bytes], text: str) -> None:

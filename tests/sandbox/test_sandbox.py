@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -166,3 +167,11 @@ def test_without_bubblewrap_a_loud_warning_and_limits_still_hold(caplog: pytest.
     assert r.status == "timeout"
     hog = fallback.run(["python3", "-c", "x = bytearray(2 * 2**30)"], limits=Limits(memory_mb=200))
     assert hog.status == "memory"
+
+
+def test_a_bubblewrap_that_cannot_sandbox_here_is_reported() -> None:
+    from aigc.sandbox.runner import _probe
+
+    assert _probe("/bin/false") is not None  # stands in for bwrap refused user namespaces
+    bwrap_path = shutil.which("bwrap")
+    assert bwrap_path is not None and _probe(bwrap_path) is None

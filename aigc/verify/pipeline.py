@@ -176,7 +176,9 @@ def _repair(state: _State, best: CandidateRun, discarded: set[str], round_no: in
     return collect(state.engine.stream(Request.chat(messages, params)), state.engine.model_name)
 
 
-def _generate_candidates(state: _State, n: int, on_text: Callable[[str], None] | None) -> Completion:
+def _generate_candidates(
+    state: _State, n: int, on_text: Callable[[str], None] | None, temperature: float
+) -> Completion:
     messages = build_messages(state.requirement, state.language)
     first = collect(
         state.engine.stream(Request.chat(messages, replace(state.params, n=1, temperature=0.0))),
@@ -186,7 +188,7 @@ def _generate_candidates(state: _State, n: int, on_text: Callable[[str], None] |
     state.add(first, "greedy")
     if n > 1:
         state.on_event(f"sampling {n - 1} more candidate(s)")
-        sample = replace(state.params, n=n - 1, temperature=SAMPLING_TEMPERATURE,
+        sample = replace(state.params, n=n - 1, temperature=temperature,
                          seed=None if state.params.seed is None else state.params.seed + 1)  # fmt: skip
         state.add(state.engine.complete(Request.chat(messages, sample)), "sample")
     return first
@@ -204,11 +206,14 @@ def verified_generate(
     sandbox: Sandbox | None = None,
     on_text: Callable[[str], None] | None = None,
     on_event: Event | None = None,
+    sample_temperature: float | None = None,
 ) -> GenerationResult:
+    """See the module docstring. The first candidate is greedy; the others are sampled at
+    `sample_temperature` (default SAMPLING_TEMPERATURE)."""
     start = time.perf_counter()
     state = _State(requirement, language, engine, params, sandbox or Sandbox(), on_event or (lambda _: None))
     trusted = examples.from_requirement(requirement) + (user_tests(tests_file) if tests_file else [])
-    first = _generate_candidates(state, n, on_text)
+    first = _generate_candidates(state, n, on_text, sample_temperature or SAMPLING_TEMPERATURE)
     named = examples.called_functions([t for t in trusted if t.source == "example"])
     entry = model_tests.choose_entry(requirement, [r.candidate.code for r in state.runs], named)
     tests = list(trusted)

@@ -158,6 +158,16 @@ def _verdict(run: CandidateRun, discarded: set[str]) -> tuple[bool, str]:
     return True, f"passes all {len(counted)} tests ({trusted} from the requirement or your file)"
 
 
+def _good_enough(run: CandidateRun, discarded: set[str]) -> bool:
+    """When repair stops: every trusted test passes (with checks), or, without trusted tests, the verdict.
+    A model-written test failed by a candidate that passes all of the user's own examples is not worth
+    repairing toward: the test may well be the wrong one."""
+    trusted = [r for r in run.results if r.test.trusted]
+    if trusted:
+        return run.checks.passed and all(r.passed for r in trusted)
+    return _verdict(run, discarded)[0]
+
+
 def _failures(run: CandidateRun, discarded: set[str]) -> str:
     lines = [f"- {f}" for f in run.checks.fatal[:5]]
     for r in run.results:
@@ -225,7 +235,7 @@ def verified_generate(
     _test(state, state.runs, tests, entry)
     rounds = 0
     best = _best(state)
-    while not _verdict(best, _discarded(state))[0] and rounds < max_rounds and best.candidate.code.strip():
+    while not _good_enough(best, _discarded(state)) and rounds < max_rounds and best.candidate.code.strip():
         rounds += 1
         state.on_event(f"repair round {rounds}: {_verdict(best, _discarded(state))[1]}")
         new = state.add(_repair(state, best, _discarded(state), rounds), f"repair {rounds}")

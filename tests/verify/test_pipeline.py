@@ -98,3 +98,12 @@ def test_non_python_gets_checks_only_and_claims_no_tests() -> None:
     v = out.to_json()["verification"]
     assert v["passed"] is False and v["tests"] == [] and "tests are run for Python only" in v["summary"]
     assert json.dumps(v)  # serializable
+
+
+def test_no_repair_toward_a_model_test_once_the_examples_pass() -> None:
+    odd = "```python\ndef add(a, b):\n    return a * b + 1\n```"  # fails the example, passes the wrong test
+    engine = FakeEngine(script([RIGHT, odd, odd], "```python\nassert add(2, 2) == 5\n```", repairs=[WRONG]))
+    v = run(engine)["verification"]
+    assert v["rounds"] == 0 and v["chosen"] == "greedy"
+    assert v["passed"] is False  # the claim stays strict: a kept model test still fails
+    assert "1 of 2 tests still fail" in v["summary"]

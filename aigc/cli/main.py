@@ -12,6 +12,7 @@ import typer
 from aigc import __version__
 from aigc.cli import chat as chat_cmd
 from aigc.cli import config as config_cmd
+from aigc.cli import eval as eval_cmd
 from aigc.cli import gen as gen_cmd
 from aigc.cli import model as model_cmd
 from aigc.cli.render import error
@@ -29,6 +30,7 @@ app.command("gen")(gen_cmd.gen)
 app.command("chat")(chat_cmd.chat)
 app.add_typer(model_cmd.app, name="model")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(eval_cmd.app, name="eval")
 
 
 def _version(value: bool) -> None:
@@ -63,12 +65,11 @@ def run() -> NoReturn:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors (typer ships its own click) and anything unexpected
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         if os.environ.get("AIGC_DEBUG"):
             raise
         error(f"unexpected {type(exc).__name__}: {exc} (set AIGC_DEBUG=1 for the traceback)")

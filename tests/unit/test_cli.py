@@ -146,3 +146,9 @@ def test_gen_report_on_a_terminal_less_run(fake: dict[str, str]) -> None:
     r = run_aigc("gen", "写一个函数 avg，例如 avg(1, 3) 返回 2", env=fake)
     assert r.returncode == 0, r.stderr
     assert "verified" in r.stderr and "avg(1, 3) == 2" in r.stderr
+
+
+def test_unknown_option_is_a_usage_error_exit_2() -> None:
+    r = run_aigc("gen", "--bogus", "x")
+    assert r.returncode == 2
+    assert "No such option: --bogus" in r.stderr and "Traceback" not in r.stderr

@@ -64,13 +64,13 @@ def build(folder: Path) -> RunReport:
     statuses = Counter(r["status"] for r in results)
     used = [s for s in samples.values() if s["task_id"] in complete]
     tasks = max(1, len(complete))
-    claims = [(s, next((r for r in results if (r["task_id"], r["sample"]) == key), None))
-              for key, s in samples.items() if s.get("verified_claim")]  # fmt: skip
+    judged = {(r["task_id"], r["sample"]): r for r in results}
+    claims = [judged.get(key) for key, s in samples.items() if s.get("verified_claim")]
     return RunReport(
         folder, config, complete, pass_at, {s: statuses.get(s, 0) for s in STATUSES},
         sum(s["prompt_tokens"] + s["completion_tokens"] for s in used) / tasks,
         sum(s["seconds"] for s in used) / tasks,
-        len(claims), sum(1 for _, r in claims if r and r["passed"]),
+        len(claims), sum(1 for r in claims if r and r["passed"]),
     )  # fmt: skip
 
 

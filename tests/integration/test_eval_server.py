@@ -26,7 +26,7 @@ def test_eval_two_tasks_with_concurrency_against_the_server(server: str, tmp_pat
     tasks.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     out = tmp_path / "run"
     r = run_aigc("eval", str(tasks), "--api-base", server, "--concurrency", "4", "-n", "2", "--temperature", "0.7",
-                 "--k", "1,2", "--max-tokens", "96", "--out", str(out))  # fmt: skip
+                 "--k", "1,2", "--max-tokens", "96", "--out", str(out), timeout=900)  # fmt: skip
     assert r.returncode == 0, r.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["model"] == "qwen-test" and report["tasks"] == 2

@@ -43,7 +43,7 @@ def server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**os.environ})
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"the llama-cpp-python server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
@@ -53,7 +53,7 @@ def server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start in 120 s:\n{log.read_text()[-3000:]}")
+                pytest.fail(f"the server did not start in 300 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
         yield url
     finally:

@@ -31,15 +31,13 @@ def runtime_paths() -> list[Path]:
 
 
 def command(bwrap: str, workdir: Path, argv: list[str], env: dict[str, str], extra_ro: list[Path]) -> list[str]:
-    args = [bwrap, *_system_binds()]
+    # Mounts apply in order: the private /tmp first, so a Python or venv that lives under /tmp stays visible.
+    args = [bwrap, *_system_binds(), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for path in [*runtime_paths(), *extra_ro]:
         args += ["--ro-bind", str(path), str(path)]
     args += [
         "--bind", str(workdir), WORK,
         "--chdir", WORK,
-        "--tmpfs", "/tmp",
-        "--proc", "/proc",
-        "--dev", "/dev",
         "--unshare-all",  # network, PID, IPC, UTS, cgroup and user namespaces: no network at all
         "--uid", "65534", "--gid", "65534",
         "--hostname", "aigc-sandbox",

@@ -57,7 +57,9 @@ def test_no_connection_to_a_listener_on_the_host_loopback(box: Sandbox) -> None:
 
 
 def test_writing_outside_the_work_dir_fails(box: Sandbox, tmp_path: Path) -> None:
-    target = Path(__file__).resolve().parent / "escaped.txt"  # a host folder the sandbox does not see
+    # Host places outside the work dir. (Not the checkout itself: a clone under /tmp would land in the
+    # sandbox's private /tmp, which is writable scratch space and checked separately below.)
+    target = Path.home() / ".aigc-escape-test.txt"
     code = textwrap.dedent(f"""
         import os
         for path in [{str(target)!r}, "/usr/escaped.txt", "/etc/escaped.txt", "/escaped.txt"]:
@@ -72,6 +74,10 @@ def test_writing_outside_the_work_dir_fails(box: Sandbox, tmp_path: Path) -> Non
     assert "WROTE" not in r.stdout, r.stdout
     assert r.stdout.count("refused") == 4
     assert not target.exists() and not Path("/usr/escaped.txt").exists()
+    checkout = Path(__file__).resolve().parent / "escaped.txt"
+    box.run(["python3", "-c", f"import os; os.makedirs({str(checkout.parent)!r}, exist_ok=True); "
+                              f"open({str(checkout)!r}, 'w').write('x')"])  # fmt: skip
+    assert not checkout.exists()  # whatever it wrote stayed inside the sandbox
     # /tmp inside is a private scratch tmpfs: writable, gone with the run, never the host's /tmp
     host_tmp = tmp_path / "scratch.txt"
     r = box.run(["python3", "-c", f"open({str(host_tmp)!r}.replace('{tmp_path}', '/tmp'), 'w').write('x')"])

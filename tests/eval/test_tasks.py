@@ -23,7 +23,7 @@ def test_three_shapes_and_a_malformed_line(tmp_path: Path) -> None:
         json.dumps({"task_id": 7, "text": "Return double.", "test_list": ["assert dbl(2) == 4"]}),
         "{not json",
         json.dumps({"task_id": "zh", "prompt": "写一个函数 dbl，返回两倍", "tests": ["assert dbl(3) == 6"]}),
-        json.dumps({"task_id": "zh", "prompt": "again", "tests": ["assert True"]}),
+        json.dumps({"task_id": "zh", "prompt": "again", "tests": ["assert dbl(1) == 2"]}),
         json.dumps({"task_id": "bad", "prompt": "no tests"}),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

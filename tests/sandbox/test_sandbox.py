@@ -123,7 +123,8 @@ def test_an_infinite_loop_is_killed_at_the_timeout_with_its_children(box: Sandbo
     start = time.monotonic()
     r = box.run(["bash", "-c", code], limits=Limits(timeout_s=2))
     assert r.status == "timeout" and r.exit_code is None
-    assert 1.9 < time.monotonic() - start < 8
+    elapsed = time.monotonic() - start
+    assert elapsed > 1.9 and elapsed < 8  # killed at the 2 s limit, not before and not much after
     time.sleep(0.3)
     assert running(f"sleep {marker}") == []
 

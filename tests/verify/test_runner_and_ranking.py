@@ -8,7 +8,7 @@ from aigc.verify.runner import run_tests
 from aigc.verify.tests import TestCase, TestResult, explain_asserts
 
 
-def t(source: str, name: str, code: str = "assert True", timeout_s: float = 5) -> TestCase:
+def t(source: str, name: str, code: str = "pass", timeout_s: float = 5) -> TestCase:
     return TestCase(source, name, explain_asserts(code), timeout_s)  # type: ignore[arg-type]
 
 

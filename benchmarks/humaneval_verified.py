@@ -25,17 +25,10 @@ sys.path.insert(0, str(REPO))
 from aigc.config import load_settings  # noqa: E402
 from aigc.engines import create_engine  # noqa: E402
 from aigc.engines.base import GenerationParams  # noqa: E402
-from aigc.eval.tasks import EvalTask, humaneval, select  # noqa: E402
-from aigc.sandbox import Limits, Sandbox  # noqa: E402
+from aigc.eval.execute import judge  # noqa: E402
+from aigc.eval.tasks import humaneval, select  # noqa: E402
+from aigc.sandbox import Sandbox  # noqa: E402
 from aigc.tasks.generate import generate  # noqa: E402
-
-
-def judge(sandbox: Sandbox, task: EvalTask, code: str) -> tuple[bool, str]:
-    result = sandbox.run(
-        ["python3", "judge.py"], {"judge.py": task.judge_program(code)}, limits=Limits(timeout_s=15, memory_mb=1024)
-    )
-    detail = result.status if result.ok else f"{result.status}: {result.stderr.strip().splitlines()[-1:] or ''}"
-    return result.ok, str(detail)[:300]
 
 
 def run_task(
@@ -48,7 +41,8 @@ def run_task(
         n=args.n if mode == "verified" else 1, max_rounds=args.max_rounds,
     )  # fmt: skip
     seconds = time.perf_counter() - start
-    passed, detail = judge(sandbox, task, result.code)
+    judged = judge(sandbox, task, result.code)
+    passed, detail = judged.passed, f"{judged.status}: {judged.detail}"
     v = result.verification
     return {
         "task_id": task.task_id,

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=40, ge=0)
     seed: int | None = None
     fake_replies: Path | None = Field(default=None, description="JSON list of replies for the fake engine")
+    fake_delay_s: float = Field(default=0.0, ge=0, description="fake engine: seconds per streamed piece")
 
     @classmethod
     def settings_customise_sources(

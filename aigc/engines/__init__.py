@@ -38,7 +38,9 @@ def create_engine(settings: Settings, reporter: Reporter | None = None) -> Engin
     if name == "fake":
         from aigc.engines.fake import FakeEngine
 
-        return FakeEngine.from_file(settings.fake_replies) if settings.fake_replies else FakeEngine()
+        if settings.fake_replies:
+            return FakeEngine.from_file(settings.fake_replies, delay_s=settings.fake_delay_s)
+        return FakeEngine(delay_s=settings.fake_delay_s)
     if name == "openai":
         from aigc.engines.openai_compat import OpenAIEngine
         from aigc.errors import ConfigError

@@ -42,12 +42,12 @@ class FakeEngine:
         self.requests: list[Request] = []
 
     @classmethod
-    def from_file(cls, path: Path) -> FakeEngine:
+    def from_file(cls, path: Path, *, delay_s: float = 0.0) -> FakeEngine:
         """A JSON list of reply strings (what AIGC_FAKE_REPLIES points at, for end-to-end CLI tests)."""
         replies = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
             raise ValueError(f"{path}: expected a JSON list of strings")
-        return cls(replies)
+        return cls(replies, delay_s=delay_s)
 
     @property
     def model_name(self) -> str:

@@ -14,7 +14,7 @@ import logging
 import os
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from aigc.engines.base import (
     Chunk,
     Completion,
     FinishReason,
+    GenerationParams,
     Request,
     Stopwatch,
     Usage,
@@ -225,21 +226,15 @@ class LlamaCppEngine:
         import llama_cpp
 
         llm, p = self._llm, request.params
-        llm.set_seed(p.seed if p.seed is not None else random.randrange(2**31))
+        seed = p.seed if p.seed is not None else random.randrange(2**31)
         vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = _StopFilter(p.stop)
         watch = Stopwatch()
         count = 0
         finish: FinishReason = "length"
-        generator = llm.generate(
-            tokens,
-            top_k=p.top_k,
-            top_p=p.top_p,
-            min_p=0.05,
-            temp=p.temperature,
-            repeat_penalty=1.0,
-            grammar=grammar,
+        generator = (
+            self._constrained(tokens, p, grammar, seed) if grammar is not None else self._sampled(tokens, p, seed)
         )
         try:
             for token in generator:
@@ -265,6 +260,44 @@ class LlamaCppEngine:
         if tail:
             yield Chunk(text=tail)
         yield Chunk(done=True, finish_reason=finish, usage=Usage(len(tokens), count), timings=watch.timings(count))
+
+    def _sampled(self, tokens: list[int], p: GenerationParams, seed: int) -> Generator[int, None, None]:
+        """llama.cpp's sampler chain through Llama.generate (reusing the cached prompt prefix)."""
+        self._llm.set_seed(seed)
+        generator = self._llm.generate(tokens, top_k=p.top_k, top_p=p.top_p, min_p=0.05, temp=p.temperature,
+                                       repeat_penalty=1.0)  # fmt: skip
+        try:
+            yield from generator
+        finally:
+            generator.close()
+
+    def _constrained(
+        self, tokens: list[int], p: GenerationParams, grammar: Any, seed: int
+    ) -> Generator[int, None, None]:
+        """Tokens under a grammar, which is asked only about the picked token (see aigc.engines.grammar)."""
+        import llama_cpp
+        import numpy as np
+
+        from aigc.engines.grammar import GrammarSampler, pick
+
+        llm = self._llm
+        n_vocab = llm.n_vocab()
+        rng = np.random.default_rng(seed)
+        sampler = GrammarSampler(llm._model.vocab, grammar, n_vocab)
+        try:
+            llm.reset()
+            llm.eval(tokens)
+            while True:
+                raw = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+                logits = np.ctypeslib.as_array(raw, shape=(n_vocab,)).copy()
+                token = pick(logits, p, rng)
+                if not sampler.allows(token):
+                    token = pick(sampler.mask(logits), p, rng)
+                sampler.accept(token)
+                yield token
+                llm.eval([token])
+        finally:
+            sampler.close()
 
     def complete(self, request: Request) -> Completion:
         from dataclasses import replace

@@ -30,7 +30,10 @@ def runtime_paths() -> list[Path]:
     return sorted(p for p in paths if not str(p).startswith("/usr/"))
 
 
-def command(bwrap: str, workdir: Path, argv: list[str], env: dict[str, str], extra_ro: list[Path]) -> list[str]:
+def command(
+    bwrap: str, workdir: Path, argv: list[str], env: dict[str, str], extra_ro: list[Path], *, share_net: bool = False
+) -> list[str]:
+    """share_net: keep the host's network (for an app served to the user on loopback); otherwise none."""
     # Mounts apply in order: the private /tmp first, so a Python or venv that lives under /tmp stays visible.
     args = [bwrap, *_system_binds(), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for path in [*runtime_paths(), *extra_ro]:
@@ -39,6 +42,7 @@ def command(bwrap: str, workdir: Path, argv: list[str], env: dict[str, str], ext
         "--bind", str(workdir), WORK,
         "--chdir", WORK,
         "--unshare-all",  # network, PID, IPC, UTS, cgroup and user namespaces: no network at all
+        *(["--share-net"] if share_net else []),
         "--uid", "65534", "--gid", "65534",
         "--hostname", "aigc-sandbox",
         "--die-with-parent",

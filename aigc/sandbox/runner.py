@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Literal
 
@@ -104,6 +104,7 @@ class Sandbox:
         elif backend == "rlimit":
             log.warning("sandbox backend 'rlimit': generated code runs with rlimits and a timeout only, NOT isolated")
         self.backend: Literal["bwrap", "rlimit"] = "bwrap" if self.bwrap else "rlimit"
+        self._groups: dict[int, cgroups.Cgroup | None] = {}
 
     def env(self) -> dict[str, str]:
         python_bin = str(Path(sys.executable).parent)
@@ -135,6 +136,49 @@ class Sandbox:
             return self._run(argv, workdir, stdin, limits, extra_ro or [])
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def spawn(
+        self,
+        argv: list[str],
+        workdir: Path,
+        *,
+        log_file: IO[bytes],
+        extra_env: dict[str, str] | None = None,
+        extra_ro: list[Path] | None = None,
+        limits: Limits | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start a long-running program (a generated app the user asked to see) with `workdir` as its
+        writable folder and the host's network, so it can serve on loopback. Memory, processes and file
+        sizes are limited as for `run`; there is no timeout: stop it with `stop`."""
+        limits = limits or self.limits
+        group = cgroups.create(limits.memory_mb, limits.processes)
+        env = {**self.env(), **(extra_env or {})}
+
+        def child_setup() -> None:
+            if group is not None:
+                group.add(os.getpid())
+            apply_rlimits(replace(limits, cpu_s=10**9), address_space=group is None, nproc=None)
+            _die_with_parent()
+
+        command = bwrap.command(self.bwrap, workdir, argv, env, extra_ro or [], share_net=True) if self.bwrap else argv
+        proc = subprocess.Popen(  # the argv is built here; the code it runs is what is contained
+            command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir,
+            env=env if not self.bwrap else {"PATH": "/usr/bin:/bin"}, start_new_session=True, preexec_fn=child_setup,
+        )  # fmt: skip
+        self._groups[proc.pid] = group
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+        """SIGTERM to the program's process group, SIGKILL to what is left after `grace_s`."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(grace_s)
+        group = self._groups.pop(proc.pid, None)
+        _kill_tree(proc.pid, group)
+        proc.wait()
+        if group is not None:
+            group.remove()
 
     def _command(self, argv: list[str], workdir: Path, extra_ro: list[Path]) -> list[str]:
         if self.bwrap:

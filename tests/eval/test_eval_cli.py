@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from tests.conftest import run_aigc
@@ -79,3 +84,41 @@ def test_bad_k_and_n(tmp_path: Path) -> None:
     assert r.returncode == 2 and "temperature" in r.stderr
     r = run_aigc("eval", str(tasks), "--k", "a,b", env=env)
     assert r.returncode == 2
+
+
+def test_ctrl_c_keeps_the_samples_and_the_run_resumes(tmp_path: Path) -> None:
+    many = [{"task_id": f"dbl{i}", "prompt": f"写一个函数 dbl(x)，返回 x 的两倍 ({i})", "tests": ["assert dbl(2) == 4"]}
+            for i in range(8)]  # fmt: skip
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("\n".join(json.dumps(t, ensure_ascii=False) for t in many) + "\n", encoding="utf-8")
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps([REPLIES[0]]))
+    env = {"AIGC_ENGINE": "fake", "AIGC_FAKE_REPLIES": str(replies)}
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aigc", "eval", str(tasks), "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, **env, "AIGC_FAKE_DELAY_S": "0.1"},  # about a second per sample
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's Ctrl-C
+    )  # fmt: skip
+    samples = out / "samples.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (samples.exists() and samples.read_text().count("\n") >= 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr.decode()
+    assert b"Traceback" not in stderr
+    kept = [json.loads(line) for line in samples.read_text().splitlines()]
+    assert 2 <= len(kept) < len(many)  # what was generated is saved; the run did not finish
+    assert not (out / "report.json").exists()
+    # Resume with the same folder: only the missing samples are generated, none twice.
+    r = run_aigc("eval", str(tasks), "--out", str(out), env=env)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in samples.read_text().splitlines()]
+    assert rows[: len(kept)] == kept
+    assert sorted(row["task_id"] for row in rows) == sorted(t["task_id"] for t in many)
+    report = json.loads((out / "report.json").read_text())
+    assert report["pass_at_k"] == {"pass@1": 1.0}
+    judged = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len({(row["task_id"], row["sample"]) for row in judged}) == len(many)

@@ -1,0 +1,164 @@
+"""`aigc new`: a requirement or an OpenAPI document in, a tested front-end + back-end project out."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from aigc.cli import options as o
+from aigc.cli.render import err, out, progress
+from aigc.engines.base import GenerationParams
+from aigc.errors import UsageError
+
+
+def new(
+    requirement: Annotated[str | None, typer.Argument(help="What the app should do (中文 or English).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="The project folder to create.")] = None,
+    openapi: Annotated[Path | None, typer.Option("--openapi", help="Build from an OpenAPI 3 document.")] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help="Build from a spec (appspec.json, edited).")] = None,
+    spec_only: Annotated[bool, typer.Option("--spec-only", help="Print the spec and stop.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
+    run: Annotated[bool, typer.Option("--run", help="Serve the app on loopback afterwards.")] = False,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port for --run (0: a free one).")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    model: o.ModelOpt = None,
+    api_base: o.ApiBaseOpt = None,
+    api_key: o.ApiKeyOpt = None,
+    engine: o.EngineOpt = None,
+) -> None:
+    """Generate a FastAPI + SQLite back-end with an HTML/JS front-end, its tests, and run them."""
+    from aigc.project.pipeline import build_project, prepare_folder, resolve_spec
+
+    if not spec_only and output is None:
+        raise UsageError("say where the project goes: -o DIR (or --spec-only to see the spec)")
+    if output is not None and not spec_only:
+        prepare_folder(output, force)  # refuse early, before any model time is spent
+    settings = o.settings_from(model=model, api_base=api_base, api_key=api_key, engine=engine)
+    say = (lambda _: None) if as_json and spec_only else progress
+    source = resolve_spec(
+        requirement=requirement,
+        spec_file=spec,
+        openapi=openapi,
+        engine_factory=lambda: o.engine_from(settings),
+        params=GenerationParams(max_tokens=1200, seed=settings.seed),
+        on_event=say,
+    )
+    if spec_only:
+        text = source.spec.model_dump_json(indent=2)
+        if as_json:
+            sys.stdout.write(text + "\n")
+        else:
+            out.print_json(text)
+            _assumptions(source.spec.assumptions)
+        return
+    assert output is not None
+    report = build_project(
+        source.spec,
+        output,
+        home=settings.home,
+        source=source.source,
+        force=True,
+        on_event=progress,
+        spec_tokens=source.tokens,
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _show(report)
+    if run:
+        if not report.done:
+            err.print("[yellow]serving it anyway: the report above says what does not work yet[/]")
+        _serve(output, report.spec.auth.kind == "token", port, settings.home)
+    if not report.done:
+        raise typer.Exit(1)
+
+
+def _assumptions(assumptions: list[str]) -> None:
+    if assumptions:
+        err.print("[bold]assumed where the requirement was silent:[/]")
+        for a in assumptions:
+            err.print(f"  - {a}", markup=False)
+
+
+def _show(report: Any) -> None:
+    spec = report.spec
+    table = Table(title=f"{spec.name} · {len(spec.entities)} entities · {len(spec.endpoints)} endpoints")
+    for col in ("method", "path", "what", "status"):
+        table.add_column(col)
+    for ep in spec.endpoints:
+        table.add_row(ep.method, ep.path, ep.summary, str(ep.success_status))
+    out.print(table)
+    tree = Tree(str(report.folder))
+    for name in report.files:
+        tree.add(name)
+    out.print(tree)
+    failed_checks = [f for f, c in report.checks.items() if not c["passed"]]
+    out.print(f"static checks: {'all passed' if not failed_checks else 'failed in ' + ', '.join(failed_checks)}")
+    tests = report.tests
+    out.print(f"tests: {tests.passed} passed, {tests.failed} failed ({tests.status}, {tests.seconds:.1f} s)")
+    for o_ in tests.outcomes:
+        if not o_.passed:
+            out.print(f"  [red]FAILED[/] {o_.name}: {o_.error}", highlight=False)
+    probe = report.probe
+    ok = sum(s["ok"] for s in probe.steps)
+    started = "started" if probe.started else "did NOT start"
+    out.print(f"probe: app {started}; {ok}/{len(probe.steps)} requests answered as the spec says")
+    for s in probe.steps:
+        if not s["ok"]:
+            got = f"got {s['status']}, expected {s['expect']} {s['answer']}"
+            out.print(f"  [red]{s['method']} {s['path']}[/]: {got}", highlight=False)
+    if probe.log:
+        out.print(probe.log, markup=False)
+    _assumptions(spec.assumptions)
+    if spec.rules:
+        out.print("business rules stated (in the README; enforced only where a field rule or a test covers them):")
+        for r in spec.rules:
+            out.print(f"  - {r}", markup=False)
+    verdict = "[green]done[/]: tests pass and the app answers every endpoint" if report.done else "[red]not done[/]"
+    out.print(f"{verdict} · {report.seconds:.1f} s · report: {report.folder / 'aigc-report.json'}")
+    out.print(f"run it: cd {report.folder} && {report.to_json()['run']}", markup=False)
+
+
+def _serve(folder: Path, token_auth: bool, port: int, home: Path) -> None:
+    """Serve the project from the sandbox (the host's loopback, the project folder writable) until Ctrl-C."""
+    import httpx
+
+    from aigc.project.runner import project_env
+    from aigc.sandbox import Limits, Sandbox
+
+    python = project_env(home, (folder / "requirements.txt").read_text(encoding="utf-8"), progress)
+    if port == 0:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    env = {"APP_DATABASE_PATH": "data/app.db"}
+    if token_auth:
+        env["APP_SECRET_KEY"] = secrets.token_urlsafe(32)
+    box = Sandbox(Limits(memory_mb=1024, processes=256))
+    argv = [str(python), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    with (folder / "data-server.log").open("ab") as log:
+        proc = box.spawn(argv, folder.resolve(), log_file=log, extra_env=env, extra_ro=[python.parent.parent])
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    if httpx.get(url + "api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            if proc.poll() is not None:
+                raise UsageError(f"the app stopped at start; see {folder / 'data-server.log'}")
+            out.print(f"serving {folder} at {url} (Ctrl-C stops it)")
+            proc.wait()
+        finally:
+            box.stop(proc)

@@ -1,0 +1,96 @@
+"""The REST surface and pages a spec gets when it names only its data: standard endpoints per entity.
+
+An entity with a password field is an account: it is registered (and, with token auth, logs in), never
+listed. Every other entity gets list (with ?q= search over its searchable fields), create, get, update
+and delete under /api/<table>. With token auth every such endpoint needs a token, and owned rows are
+visible only to their owner: another user's row answers 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from aigc.project.spec import Action, AppSpec, EndpointSpec, EntitySpec, ErrorCase, Method, PageSpec
+
+
+def complete(spec: AppSpec) -> AppSpec:
+    """The spec with standard endpoints and pages where it has none (an OpenAPI spec keeps its own)."""
+    endpoints = spec.endpoints or [ep for e in spec.entities for ep in standard_endpoints(spec, e)]
+    pages = spec.pages or [PageSpec(entity=e.name, title=_title(e)) for e in spec.entities]
+    return AppSpec.model_validate(
+        spec.model_dump()
+        | {"endpoints": [ep.model_dump() for ep in endpoints], "pages": [p.model_dump() for p in pages]}
+    )
+
+
+def _title(entity: EntitySpec) -> str:
+    return entity.description or entity.name
+
+
+def standard_endpoints(spec: AppSpec, entity: EntitySpec) -> list[EndpointSpec]:
+    token = spec.auth.kind == "token"
+    unique = [f.name for f in entity.fields if f.unique]
+    conflict = [ErrorCase(status=409, kind="conflict", when=f"{', '.join(unique)} already taken")] if unique else []
+    invalid = [ErrorCase(status=422, kind="validation", when="the body breaks the field rules")]
+    if entity.has_password:
+        base = "/api/auth" if token else "/api"
+        eps = [
+            EndpointSpec(
+                method="POST",
+                path=f"{base}/register",
+                action="register",
+                entity=entity.name,
+                summary=f"register a {entity.name}",
+                success_status=201,
+                errors=[*invalid, *conflict],
+            )
+        ]
+        if token:
+            unauthorized = ErrorCase(status=401, kind="unauthorized", when="wrong credentials or no valid token")
+            eps += [
+                EndpointSpec(
+                    method="POST",
+                    path=f"{base}/login",
+                    action="login",
+                    entity=entity.name,
+                    summary="log in, get a token",
+                    errors=[*invalid, unauthorized],
+                ),
+                EndpointSpec(
+                    method="GET",
+                    path=f"{base}/me",
+                    action="me",
+                    entity=entity.name,
+                    summary="who the token belongs to",
+                    errors=[unauthorized],
+                    auth_required=True,
+                ),
+            ]
+        return eps
+    base = f"/api/{entity.table}"
+    guard = [ErrorCase(status=401, kind="unauthorized", when="no valid token")] if token else []
+    missing = [
+        ErrorCase(
+            status=404,
+            kind="not_found",
+            when="no such id" + (" (or it belongs to another user)" if entity.owned else ""),
+        )
+    ]
+
+    def ep(method: Method, path: str, action: Action, status: int, errors: list[ErrorCase]) -> EndpointSpec:
+        return EndpointSpec(
+            method=method,
+            path=path,
+            action=action,
+            entity=entity.name,
+            summary=f"{action} {entity.name}",
+            success_status=status,
+            errors=[*errors, *guard],
+            auth_required=token,
+        )
+
+    return [
+        ep("GET", base, "list", 200, []),
+        ep("POST", base, "create", 201, [*invalid, *conflict]),
+        ep("GET", f"{base}/{{id}}", "get", 200, missing),
+        ep("PUT", f"{base}/{{id}}", "update", 200, [*missing, *invalid, *conflict]),
+        ep("DELETE", f"{base}/{{id}}", "delete", 204, missing),
+    ]

@@ -1,0 +1,236 @@
+"""OpenAPI 3 (YAML or JSON) -> AppSpec, deterministically. Paths, methods, request bodies and status codes
+are kept exactly as the document says; what the document does not say is listed in the spec's assumptions.
+
+Each operation is mapped to what the templates build: a collection path (`/pets`) answers list (GET) and
+create (POST); an item path (`/pets/{petId}`) answers get, update (PUT/PATCH) and delete. An operation of
+another shape cannot be built from templates and is refused with its path, rather than left out silently.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aigc.errors import UsageError
+from aigc.project.spec import AppSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec
+
+_KINDS = {
+    400: "validation", 422: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+}  # fmt: skip
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+class OpenAPIError(UsageError):
+    """The document does not parse or asks for something the templates cannot build."""
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OpenAPIError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise OpenAPIError(f"{where}: not valid YAML or JSON ({exc.problem})") from exc
+    except yaml.YAMLError as exc:
+        raise OpenAPIError(f"{path}: not valid YAML or JSON ({exc})") from exc
+    if not isinstance(doc, dict) or not str(doc.get("openapi", "")).startswith("3"):
+        raise OpenAPIError(f"{path}: not an OpenAPI 3 document (no 'openapi: 3.x' at the top)")
+    if not isinstance(doc.get("paths"), dict) or not doc["paths"]:
+        raise OpenAPIError(f"{path}: the document has no paths")
+    return doc
+
+
+def spec_from_openapi(path: Path) -> AppSpec:
+    doc = load_document(path)
+    mapper = _Mapper(doc, path)
+    return mapper.spec()
+
+
+class _Mapper:
+    def __init__(self, doc: dict[str, Any], source: Path) -> None:
+        self.doc, self.source = doc, source
+        self.schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {}) or {}
+        self.entities: dict[str, EntitySpec] = {}
+        self.assumptions: list[str] = []
+        self.flat_errors = False
+
+    def spec(self) -> AppSpec:
+        ops = [(route, m, item[m]) for route, item in self.doc["paths"].items() for m in _METHODS if m in item]
+        # Operations that name a schema first, so a bare DELETE /books/{id} finds the entity /books holds.
+        order = sorted(range(len(ops)), key=lambda i: self._object_name_of(ops[i][2]) is None)
+        mapped = {i: self._operation(*ops[i]) for i in order}
+        endpoints = [mapped[i] for i in range(len(ops))]
+        info = self.doc.get("info", {}) or {}
+        name = str(info.get("title") or self.source.stem)[:80]
+        return AppSpec(
+            name=name,
+            summary=str(info.get("description") or "")[:500],
+            entities=list(self.entities.values()),
+            endpoints=endpoints,
+            assumptions=self.assumptions,
+            language="zh" if re.search(r"[\u4e00-\u9fff]", name) else "en",
+            error_style="flat" if self.flat_errors else "nested",
+        )
+
+    def _operation(self, route: str, method: str, op: dict[str, Any]) -> EndpointSpec:
+        action = _action(method, route, re.findall(r"{([^}]+)}", route))
+        if action is None:
+            raise OpenAPIError(
+                f"{self.source}: {method.upper()} {route} is not a collection or item operation "
+                "(list, create, get, update, delete); aigc new cannot build it from templates"
+            )
+        return self._endpoint(method, route, action, self._entity_of(op, route), op)
+
+    def _endpoint(self, method: str, route: str, action: str, entity: str, op: dict[str, Any]) -> EndpointSpec:
+        responses = {str(code): r for code, r in (op.get("responses") or {}).items()}
+        success = sorted(int(c) for c in responses if c.isdigit() and 200 <= int(c) < 300)
+        if not success:
+            self.assumptions.append(f"{method.upper()} {route}: no 2xx response documented; answering 200")
+        errors = []
+        for code in sorted(int(c) for c in responses if c.isdigit() and int(c) >= 400):
+            kind = _KINDS.get(code, "validation" if code < 500 else None)
+            if kind:
+                errors.append(ErrorCase(status=code, kind=kind, when=str(responses[str(code)].get("description", ""))))  # type: ignore[arg-type]
+                self._note_error_shape(responses[str(code)])
+        return EndpointSpec(
+            method=method.upper(),  # type: ignore[arg-type]
+            path=route,
+            action=action,  # type: ignore[arg-type]
+            entity=entity,
+            summary=str(op.get("summary") or op.get("operationId") or ""),
+            success_status=success[0] if success else 200,
+            errors=errors,
+        )
+
+    def _note_error_shape(self, response: dict[str, Any]) -> None:
+        schema = self._resolve(((response.get("content") or {}).get("application/json") or {}).get("schema") or {})
+        props = schema.get("properties") or {}
+        if "code" in props and "message" in props:
+            self.flat_errors = True
+
+    def _object_name_of(self, op: dict[str, Any]) -> str | None:
+        """The schema an operation's success answer (or else its body) is made of."""
+        candidates = []
+        for code, response in (op.get("responses") or {}).items():
+            if str(code).startswith("2"):
+                candidates.append(((response or {}).get("content") or {}).get("application/json", {}).get("schema"))
+        body = ((op.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema")
+        return next((name for name in map(self._object_name, [*candidates, body]) if name), None)
+
+    def _entity_of(self, op: dict[str, Any], route: str) -> str:
+        name = self._object_name_of(op)
+        if name:
+            return self._entity(name, route)
+        known = self.entities.get(route.split("{")[0].rstrip("/"))
+        if known is not None:
+            return known.name
+        raise OpenAPIError(f"{self.source}: {route}: no JSON schema ($ref to components/schemas) says what it holds")
+
+    def _entity(self, schema_name: str, route: str) -> str:
+        # "NewPet" or "PetCreate" bodies describe the same entity as "Pet": key entities by the route.
+        key = route.split("{")[0].rstrip("/")
+        existing = next((e for k, e in self.entities.items() if k == key), None)
+        schema = self._resolve({"$ref": f"#/components/schemas/{schema_name}"})
+        fields = _fields(schema, self.assumptions, schema_name)
+        if existing is None:
+            name = re.sub(r"^(New|Create)|(Create|Input|In|Request)$", "", schema_name) or schema_name
+            entity = EntitySpec(name=name, fields=fields)
+            self.entities[key] = entity
+            return entity.name
+        known = {f.name for f in existing.fields}
+        extra = [f for f in fields if f.name not in known]
+        if extra:
+            self.entities[key] = EntitySpec(name=existing.name, fields=[*existing.fields, *extra])
+        return existing.name
+
+    def _object_name(self, schema: Any) -> str | None:
+        """The components schema an answer or body is made of: `Pet`, for `Pet`, `[Pet]` or `Pets = [Pet]`."""
+        for _ in range(5):
+            if not isinstance(schema, dict):
+                return None
+            if "items" in schema:
+                schema = schema["items"]
+                continue
+            name = _ref_name(schema)
+            target = self.schemas.get(name or "")
+            if isinstance(target, dict) and "items" in target:
+                schema = target["items"]
+                continue
+            return name
+        return None
+
+    def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+            name = _ref_name(schema)
+            if name is None or name not in self.schemas:
+                raise OpenAPIError(f"{self.source}: unresolved reference {schema['$ref']}")
+            schema, seen = self.schemas[name], seen + 1
+        if isinstance(schema, dict) and "allOf" in schema:  # merge the parts (petstore-expanded's Pet)
+            merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+            for part in schema["allOf"]:
+                part = self._resolve(part)
+                merged["properties"].update(part.get("properties") or {})
+                merged["required"] += part.get("required") or []
+            return merged
+        return schema if isinstance(schema, dict) else {}
+
+
+def _action(method: str, route: str, params: list[str]) -> str | None:
+    item = route.rstrip("/").endswith("}") and len(params) == 1
+    collection = not params
+    table = {("get", True): "get", ("put", True): "update", ("patch", True): "update", ("delete", True): "delete"}
+    if item:
+        return table.get((method, True))
+    if collection:
+        return {"get": "list", "post": "create"}.get(method)
+    return None
+
+
+def _ref_name(schema: Any) -> str | None:
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    return None
+
+
+def _fields(schema: dict[str, Any], assumptions: list[str], where: str) -> list[FieldSpec]:
+    required = set(schema.get("required") or [])
+    fields = []
+    for name, prop in (schema.get("properties") or {}).items():
+        if name == "id" or (isinstance(prop, dict) and prop.get("readOnly")):
+            continue
+        kind = _type(prop if isinstance(prop, dict) else {})
+        if kind is None:
+            assumptions.append(f"{where}.{name}: a nested object or array is not stored; left out")
+            continue
+        fields.append(
+            FieldSpec(
+                name=name,
+                type=kind,
+                required=name in required,
+                unique=bool(prop.get("x-unique")),
+                min_length=prop.get("minLength"),
+                max_length=prop.get("maxLength"),
+                minimum=prop.get("minimum"),
+                maximum=prop.get("maximum"),
+                description=str(prop.get("description") or "")[:200],
+            )
+        )
+    if not fields:
+        raise OpenAPIError(f"schema {where} has no storable properties")
+    return fields
+
+
+def _type(prop: dict[str, Any]) -> Any:
+    kind, fmt = prop.get("type"), prop.get("format")
+    if kind == "string":
+        formats = {"email": "email", "password": "password", "date": "date", "date-time": "datetime"}
+        return formats.get(str(fmt), "string")
+    return {"integer": "integer", "number": "number", "boolean": "boolean"}.get(str(kind))

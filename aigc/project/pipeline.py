@@ -1,0 +1,220 @@
+"""`aigc new`: spec -> files -> static checks -> tests in the sandbox -> start and probe -> report.
+
+The project is called done only when every static check passes, every derived test passes and the
+started app answers every endpoint and the front page as the spec says. The report says which of these
+held; a project that is not done is still written, with what failed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aigc.code.checks import check
+from aigc.errors import UsageError
+from aigc.project.probe import build_plan
+from aigc.project.runner import ProbeResult, TestRun, probe, project_env, run_tests
+from aigc.project.scaffold import render
+from aigc.project.spec import AppSpec
+from aigc.sandbox import Sandbox
+
+REPORT = "aigc-report.json"
+_LANGUAGES = {".py": "python", ".js": "javascript", ".html": "html", ".css": "css"}
+
+
+@dataclass
+class ProjectReport:
+    spec: AppSpec
+    folder: Path
+    source: str  # requirement, spec or openapi
+    files: list[str] = field(default_factory=list)
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # file -> CheckReport.to_json()
+    tests: TestRun | None = None
+    probe: ProbeResult | None = None
+    repair_rounds: int = 0
+    spec_tokens: int = 0
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def checks_passed(self) -> bool:
+        return all(c["passed"] for c in self.checks.values())
+
+    @property
+    def done(self) -> bool:
+        return self.checks_passed and bool(self.tests and self.tests.ok) and bool(self.probe and self.probe.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        tests = self.tests
+        return {
+            "done": self.done,
+            "folder": str(self.folder),
+            "source": self.source,
+            "spec": self.spec.model_dump(),
+            "files": self.files,
+            "checks": {"passed": self.checks_passed, "files": self.checks},
+            "tests": None
+            if tests is None
+            else {
+                "status": tests.status,
+                "passed": tests.passed,
+                "failed": tests.failed,
+                "seconds": round(tests.seconds, 2),
+                "results": [o.__dict__ for o in tests.outcomes],
+            },
+            "probe": None
+            if self.probe is None
+            else {"started": self.probe.started, "ok": self.probe.ok, "steps": self.probe.steps, "log": self.probe.log},
+            "repair_rounds": self.repair_rounds,
+            "spec_tokens": self.spec_tokens,
+            "seconds": round(self.seconds, 2),
+            "stages": {k: round(v, 2) for k, v in self.stages.items()},
+            "run": run_command(self.spec),
+        }
+
+
+def run_command(spec: AppSpec) -> str:
+    key = "APP_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(32))') "
+    secret = key if spec.auth.kind == "token" else ""
+    return f"{secret}APP_DATABASE_PATH=data/app.db uvicorn backend.main:app --host 127.0.0.1 --port 8000"
+
+
+def prepare_folder(out: Path, force: bool) -> None:
+    """Refuse a folder that holds anything unless `force`; with `force`, files aigc wrote are replaced."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise UsageError(f"{out} exists and is not empty: choose another -o, or pass --force to write into it")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def write_files(spec: AppSpec, out: Path) -> list[str]:
+    files = render(spec)
+    for rel, text in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    _format_python(out, [rel for rel in files if rel.endswith(".py")])
+    return sorted(files)
+
+
+def _format_python(out: Path, files: list[str]) -> None:
+    """ruff format, so the generated code reads as if written by hand (templates keep long lines)."""
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--isolated", "--no-cache", "--line-length", "120", *files],
+        cwd=out,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def static_checks(out: Path, files: list[str], sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+    results = {}
+    for rel in files:
+        language = _LANGUAGES.get(Path(rel).suffix)
+        if language:
+            results[rel] = check((out / rel).read_text(encoding="utf-8"), language, sandbox).to_json()
+    return results
+
+
+def build_project(
+    spec: AppSpec,
+    out: Path,
+    *,
+    home: Path,
+    source: str,
+    force: bool = False,
+    sandbox: Sandbox | None = None,
+    on_event: Callable[[str], None] | None = None,
+    spec_tokens: int = 0,
+) -> ProjectReport:
+    """Write the project for `spec` into `out`, check it, test it and probe it; write aigc-report.json."""
+    say = on_event or (lambda _: None)
+    prepare_folder(out, force)
+    start = time.perf_counter()
+    report = ProjectReport(spec, out, source, spec_tokens=spec_tokens)
+    box = sandbox or Sandbox()
+
+    def stage(name: str, message: str) -> Callable[[], None]:
+        say(message)
+        t0 = time.perf_counter()
+        return lambda: report.stages.__setitem__(name, time.perf_counter() - t0)
+
+    end = stage("files", f"writing {len(spec.entities)} entities, {len(spec.endpoints)} endpoints")
+    report.files = write_files(spec, out)
+    end()
+    end = stage("checks", f"static checks of {len(report.files)} files")
+    report.checks = static_checks(out, report.files, box)
+    end()
+    end = stage("environment", "preparing the project environment")
+    python = project_env(home, (out / "requirements.txt").read_text(encoding="utf-8"), say)
+    end()
+    end = stage("tests", "running the project's tests in the sandbox")
+    report.tests = run_tests(out, python, box)
+    end()
+    say(f"tests: {report.tests.passed} passed, {report.tests.failed} failed")
+    end = stage("probe", "starting the app in the sandbox and probing every endpoint")
+    report.probe = probe(out, build_plan(spec), python, box)
+    end()
+    report.seconds = time.perf_counter() - start
+    (out / REPORT).write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return report
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    spec: AppSpec
+    source: str  # requirement, spec or openapi
+    tokens: int = 0
+
+
+def load_spec_file(path: Path) -> AppSpec:
+    from pydantic import ValidationError
+
+    from aigc.project.design import complete
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise UsageError(f"{path} is not JSON: {exc}") from exc
+    try:
+        return complete(AppSpec.model_validate(data))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"{path} is not a valid spec: {problems}") from exc
+
+
+def resolve_spec(
+    *,
+    requirement: str | None,
+    spec_file: Path | None,
+    openapi: Path | None,
+    engine_factory: Callable[[], Any],
+    params: Any,
+    on_event: Callable[[str], None] | None = None,
+) -> SpecSource:
+    """The spec from exactly one of: a requirement (through the model), a spec file, an OpenAPI document."""
+    given = [x for x in (requirement, spec_file, openapi) if x]
+    if len(given) != 1:
+        raise UsageError('give one of: a requirement ("..."), --spec FILE or --openapi FILE')
+    if spec_file is not None:
+        return SpecSource(load_spec_file(spec_file), "spec")
+    if openapi is not None:
+        from aigc.project.openapi import spec_from_openapi
+
+        return SpecSource(spec_from_openapi(openapi), "openapi")
+    from aigc.project.draft import check_scope, spec_from_requirement
+
+    assert requirement is not None
+    check_scope(requirement)  # before the model is loaded
+    drafted = spec_from_requirement(requirement, engine_factory(), params, on_event)
+    return SpecSource(drafted.spec, "requirement", drafted.usage.total_tokens)

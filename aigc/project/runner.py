@@ -1,0 +1,152 @@
+"""Install, test, start and probe a generated project; the project's code runs only in the sandbox.
+
+The environment is one virtual environment reused across projects (<aigc home>/project-env). It sees
+aigc's own packages through a .pth file (aigc depends on the generated apps' stack, so a fresh project
+needs no download); pip adds what a project asks for beyond that, into the environment itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from aigc.errors import AigcError
+from aigc.project.probe import Plan
+from aigc.sandbox import Limits, Sandbox
+
+TEST_LIMITS = Limits(timeout_s=300, cpu_s=300, memory_mb=2048, processes=256, output_bytes=2_000_000)
+PROBE_LIMITS = Limits(timeout_s=120, cpu_s=120, memory_mb=1024, processes=256)
+
+
+class ProjectEnvError(AigcError):
+    """The environment for generated projects could not be made or could not install a requirement."""
+
+
+def project_env(home: Path, requirements: str, on_event: Callable[[str], None] | None = None) -> Path:
+    """The python of the shared project environment, with `requirements` installed; made on first use."""
+    root = home / "project-env"
+    python = root / "bin" / "python"
+    if not python.exists():
+        (on_event or (lambda _: None))(f"creating the project environment {root}")
+        _run([sys.executable, "-m", "venv", "--without-pip", str(root)], "create the project environment")
+        site = Path(_ask(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
+        site.mkdir(parents=True, exist_ok=True)
+        (site / "aigc-runtime.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    stamp = root / f".requirements-{hashlib.sha256(requirements.encode()).hexdigest()[:16]}"
+    if not stamp.exists():
+        (on_event or (lambda _: None))("installing the project's requirements")
+        req = root / "requirements.txt"
+        req.write_text(requirements, encoding="utf-8")
+        _run(
+            [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "-r", str(req)],
+            "install the project's requirements (pip needs the package index for what aigc lacks)",
+        )
+        stamp.touch()
+    return python
+
+
+def _run(argv: list[str], what: str) -> None:
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=900)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise ProjectEnvError(f"could not {what}: {' / '.join(tail)}")
+
+
+def _ask(python: Path, code: str) -> str:
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    name: str
+    passed: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class TestRun:
+    status: str  # the sandbox's: ok, failed, timeout, memory, killed
+    outcomes: list[TestOutcome]
+    seconds: float
+    output: str  # the tail of pytest's output, for the report and for repair
+
+    @property
+    def passed(self) -> int:
+        return sum(o.passed for o in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return sum(not o.passed for o in self.outcomes)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and bool(self.outcomes) and self.failed == 0
+
+
+_OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR) (tests/\S+?\.py::.+?)(?: - (.*))?$")
+
+
+def parse_pytest(output: str) -> list[TestOutcome]:
+    """Outcomes from pytest's -rA summary lines."""
+    outcomes: dict[str, TestOutcome] = {}
+    for line in output.splitlines():
+        m = _OUTCOME.match(line.strip())
+        if m:
+            name = m.group(2).split("::", 1)[1]
+            outcomes[name] = TestOutcome(name, m.group(1) == "PASSED", (m.group(3) or "")[:500])
+    return list(outcomes.values())
+
+
+def project_files(folder: Path) -> dict[str, str | bytes]:
+    skip = {"data", "__pycache__", ".venv", ".pytest_cache"}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not skip & set(p.relative_to(folder).parts) and p.name != "aigc-report.json"
+    }
+
+
+def run_tests(folder: Path, python: Path, sandbox: Sandbox) -> TestRun:
+    """The project's pytest suite in the sandbox (no network but its own loopback)."""
+    result = sandbox.run(
+        [str(python), "-m", "pytest", "-q", "-rA", "--tb=short", "-p", "no:cacheprovider", "tests"],
+        project_files(folder),
+        limits=TEST_LIMITS,
+        extra_ro=[python.parent.parent],
+    )
+    output = result.stdout + result.stderr
+    return TestRun(result.status, parse_pytest(output), result.duration_s, output[-6000:])
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    started: bool
+    steps: list[dict[str, Any]] = field(default_factory=list)  # {method, path, expect, status, ok, note}
+    log: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.started and bool(self.steps) and all(s["ok"] for s in self.steps)
+
+
+def probe(folder: Path, plan: Plan, python: Path, sandbox: Sandbox) -> ProbeResult:
+    """Start the app as its README says (uvicorn backend.main:app) in the sandbox and walk `plan` over HTTP."""
+    script = (resources.files("aigc.project") / "probe_main.py").read_text(encoding="utf-8")
+    files = {**project_files(folder), "_aigc_probe.py": script, "_aigc_plan.json": json.dumps(plan.to_json())}
+    result = sandbox.run(
+        [str(python), "_aigc_probe.py", "_aigc_plan.json"], files, limits=PROBE_LIMITS, extra_ro=[python.parent.parent]
+    )
+    try:
+        data = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return ProbeResult(False, [], (result.stdout + result.stderr)[-4000:] or result.status)
+    return ProbeResult(bool(data["started"]), list(data["steps"]), str(data.get("log", ""))[-4000:])

@@ -1,0 +1,308 @@
+"""Render a spec into a project's files with the jinja2 templates in aigc/project/templates/.
+
+The templates hold the security-critical and boring parts (hashing, queries, validation, errors, tokens,
+the front-end); this module turns each field into the few strings they need (its SQLAlchemy column, its
+pydantic annotation, a sample value for the tests), so the templates stay loops over plain data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from aigc.project.spec import AppSpec, EndpointSpec, EntitySpec, FieldSpec, snake
+
+_PY = {
+    "string": "str",
+    "text": "str",
+    "email": "str",
+    "password": "str",
+    "integer": "int",
+    "ref": "int",
+    "number": "float",
+    "boolean": "bool",
+    "date": "datetime.date",
+    "datetime": "datetime.datetime",
+}
+_SA = {
+    "text": "Text",
+    "integer": "Integer",
+    "number": "Float",
+    "boolean": "Boolean",
+    "date": "Date",
+    "datetime": "DateTime",
+    "ref": "Integer",
+}
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PASSWORD_MIN = 8
+MESSAGES = {
+    "en": {
+        "registered": "registered",
+        "exists": "{label} already exists",
+        "not_found": "{entity} {id} not found",
+        "invalid": "the request is invalid",
+        "login_required": "login required",
+        "bad_login": "invalid username or password",
+        "missing_ref": "{label} {id} does not exist",
+        "no_route": "not found",
+        "server": "internal error",
+    },
+    "zh": {
+        "registered": "注册成功",
+        "exists": "{label}已存在",
+        "not_found": "未找到{entity} {id}",
+        "invalid": "请求数据无效",
+        "login_required": "需要登录",
+        "bad_login": "用户名或密码错误",
+        "missing_ref": "{label} {id} 不存在",
+        "no_route": "未找到",
+        "server": "服务器内部错误",
+    },
+}
+
+
+@dataclass(frozen=True)
+class FieldView:
+    spec: FieldSpec
+    label: str
+    column: str  # the attribute and column name (a password is stored as <name>_hash)
+    py_type: str
+    sa_type: str
+    pydantic_field: str  # the Field(...) call that carries the limits
+    ref_entity: str | None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def annotation(self) -> str:
+        return self.py_type if self.spec.required else f"{self.py_type} | None"
+
+    @property
+    def default(self) -> str:
+        return "" if self.spec.required else " = None"
+
+
+def field_view(f: FieldSpec, language: str) -> FieldView:
+    label = f.description if (language == "zh" and f.description) else f.name
+    limits: list[str] = []
+    if f.is_text:
+        default_low = PASSWORD_MIN if f.type == "password" else (1 if f.required else None)
+        low = f.min_length if f.min_length is not None else default_low
+        high = f.max_length or {"email": 254, "password": 128, "text": 10000}.get(f.type, 255)
+        limits += [f"min_length={low}"] if low else []
+        limits += [f"max_length={high}"]
+        limits += [f"pattern={EMAIL_PATTERN!r}"] if f.type == "email" else []
+    if f.type in ("integer", "number"):
+        limits += [f"ge={_num(f.minimum, f.type)}"] if f.minimum is not None else []
+        limits += [f"le={_num(f.maximum, f.type)}"] if f.maximum is not None else []
+    if f.type == "ref":
+        limits += ["ge=1"]
+    default = [] if f.required else ["default=None"]
+    sa = _SA.get(f.type) or f"String({f.max_length or {'email': 254, 'password': 255}.get(f.type, 255)})"
+    if f.type == "password":
+        sa = "String(255)"
+    return FieldView(
+        spec=f,
+        label=label,
+        column=f"{f.name}_hash" if f.type == "password" else f.name,
+        py_type=_PY[f.type],
+        sa_type=sa,
+        pydantic_field=f"Field({', '.join(default + limits)})",
+        ref_entity=f.ref,
+    )
+
+
+def _num(value: float, kind: str) -> str:
+    return str(int(value)) if kind == "integer" else repr(float(value))
+
+
+@dataclass(frozen=True)
+class EntityView:
+    spec: EntitySpec
+    fields: list[FieldView]
+    endpoints: list[EndpointSpec]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def var(self) -> str:
+        return snake(self.spec.name)
+
+    @property
+    def public_fields(self) -> list[FieldView]:
+        return [f for f in self.fields if f.spec.type != "password"]
+
+    @property
+    def searchable(self) -> list[FieldView]:
+        marked = [f for f in self.public_fields if f.spec.searchable]
+        return marked or [f for f in self.public_fields if f.spec.type in ("string", "text", "email")][:2]
+
+    @property
+    def refs(self) -> list[FieldView]:
+        return [f for f in self.fields if f.spec.type == "ref"]
+
+    def endpoint(self, action: str) -> EndpointSpec | None:
+        return next((ep for ep in self.endpoints if ep.action == action), None)
+
+
+def views(spec: AppSpec) -> list[EntityView]:
+    return [
+        EntityView(e, [field_view(f, spec.language) for f in e.fields], spec.endpoints_for(e.name))
+        for e in spec.entities
+    ]
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("aigc.project", "templates"),
+        autoescape=False,  # the output is Python/JS source and JSON, escaped per use with |tojson
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def template_names() -> list[str]:
+    root = resources.files("aigc.project") / "templates"
+    names: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                walk(child, f"{prefix}{child.name}/")
+            elif child.name.endswith(".j2"):
+                names.append(f"{prefix}{child.name}")
+
+    walk(root, "")
+    return sorted(names)
+
+
+def render(spec: AppSpec) -> dict[str, str]:
+    """Every file of the project, by relative path."""
+    env = _environment()
+    entities = views(spec)
+    account = next((e for e in entities if e.spec.has_password), None)
+    context = {
+        "spec": spec,
+        "entities": entities,
+        "account": account,
+        "messages": MESSAGES[spec.language],
+        "token_auth": spec.auth.kind == "token",
+        "frontend_spec": json.dumps(frontend_spec(spec), ensure_ascii=False, indent=2),
+        "validation_status": validation_statuses(spec),
+        "password_min": PASSWORD_MIN,
+        "sample_expr": sample_expr,
+        "invalid_values": invalid_values,
+        "MISSING": MISSING,
+    }
+    env.filters["py"] = repr
+    rendered = {_target(name): env.get_template(name).render(**context) for name in template_names()}
+    files = {name: text for name, text in rendered.items() if text.strip()}  # a part the spec does not need
+    files["appspec.json"] = spec.model_dump_json(indent=2) + "\n"
+    return files
+
+
+def _target(template: str) -> str:
+    """templates/dot-gitignore.j2 -> .gitignore (dot files do not travel well in package data)."""
+    folder, _, base = template.removesuffix(".j2").rpartition("/")
+    base = "." + base.removeprefix("dot-") if base.startswith("dot-") else base
+    return f"{folder}/{base}" if folder else base
+
+
+def validation_statuses(spec: AppSpec) -> dict[str, int]:
+    """ "METHOD path" -> the status a validation error gets there (422 unless the spec says otherwise)."""
+    return {f"{ep.method} {ep.path}": ep.status_for("validation", 422) for ep in spec.endpoints}
+
+
+def frontend_spec(spec: AppSpec) -> dict[str, Any]:
+    """What the page's script needs to build its forms and lists (no secrets: it is served to browsers)."""
+    return {
+        "name": spec.name,
+        "summary": spec.summary,
+        "language": spec.language,
+        "auth": spec.auth.kind,
+        "entities": [
+            {
+                "name": e.name,
+                "title": next((p.title for p in spec.pages if p.entity == e.name), e.name),
+                "account": e.has_password,
+                "fields": [
+                    {
+                        "name": f.name,
+                        "type": f.type,
+                        "required": f.required,
+                        "ref": f.ref,
+                        "label": f.description or f.name,
+                        "min_length": f.min_length,
+                        "max_length": f.max_length,
+                        "minimum": f.minimum,
+                        "maximum": f.maximum,
+                    }
+                    for f in e.fields
+                ],
+                "endpoints": {ep.action: {"method": ep.method, "path": ep.path} for ep in spec.endpoints_for(e.name)},
+            }
+            for e in spec.entities
+        ],
+    }
+
+
+MISSING = "<missing>"  # in the derived tests: the field is left out of the body
+
+
+def sample_expr(f: FieldView) -> str:
+    """A Python expression (in the generated tests) for a valid, fresh value; `n` is a fresh number."""
+    s = f.spec
+    if s.type == "ref":
+        return f'make_{snake(s.ref or "")}(api, headers)["id"]'
+    if s.type == "email":
+        return 'f"user{n}@example.com"'
+    if s.type == "password":
+        return f"text('Pw-secret-', n, {max(s.min_length or 0, PASSWORD_MIN)}, {s.max_length or 128})"
+    if s.is_text:
+        return f"text({s.name + '-'!r}, n, {s.min_length or 1}, {s.max_length or (10000 if s.type == 'text' else 255)})"
+    if s.type in ("integer", "number"):
+        low = s.minimum if s.minimum is not None else (min(1, s.maximum) if s.maximum is not None else 1)
+        value = _num(low, s.type)
+        if s.unique and s.type == "integer":  # distinct values for a unique number, inside its range
+            span = int(s.maximum - low + 1) if s.maximum is not None else 10**9
+            return f"{value} + n % {span}"
+        if s.type == "number" and (s.maximum is None or low + 0.5 <= s.maximum):
+            return f"{value} + 0.5"
+        return value
+    return {"boolean": "True", "date": '"2024-01-02"', "datetime": '"2024-01-02T03:04:05"'}[s.type]
+
+
+def invalid_values(f: FieldView) -> list[tuple[str, Any]]:
+    """Values the API must refuse for this field (the derived validation tests), with why."""
+    s = f.spec
+    cases: list[tuple[str, Any]] = [("missing", MISSING)] if s.required else []
+    if s.is_text:
+        cases.append(("not a string", 12345))
+        high = s.max_length or {"email": 254, "password": 128, "text": 10000}.get(s.type, 255)
+        cases.append((f"longer than {high}", "x" * (high + 1)))
+        low = s.min_length if s.min_length is not None else (PASSWORD_MIN if s.type == "password" else 1)
+        if low and s.required:
+            cases.append((f"shorter than {low}", "x" * (low - 1)))
+        if s.type == "email":
+            cases.append(("not an email", "not-an-email"))
+    elif s.type in ("integer", "number", "ref"):
+        cases.append(("not a number", "abc"))
+        if s.minimum is not None:
+            cases.append((f"below {s.minimum}", s.minimum - 1))
+        if s.maximum is not None:
+            cases.append((f"above {s.maximum}", s.maximum + 1))
+    elif s.type in ("date", "datetime"):
+        cases.append(("not a date", "not-a-date"))
+    elif s.type == "boolean":
+        cases.append(("not a boolean", "maybe"))
+    return cases

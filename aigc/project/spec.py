@@ -1,0 +1,219 @@
+"""AppSpec: what a generated app holds (entities, endpoints, pages, auth, rules), validated before any file
+is written. The model writes a short draft (aigc.project.draft), an OpenAPI document maps to a spec
+directly (aigc.project.openapi); the templates and the derived tests read only this.
+
+Conventions the templates rely on: every entity has an integer `id`; a field of type `ref` holds another
+entity's id; a field of type `password` is stored only as a slow hash and never returned; with token auth,
+an entity marked `owned` belongs to the user who created it and nobody else sees it.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+FieldType = Literal["string", "text", "integer", "number", "boolean", "date", "datetime", "email", "password", "ref"]
+Action = Literal["list", "create", "get", "update", "delete", "register", "login", "me"]
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_RESERVED_FIELDS = {"id", "owner_id", "created_at", "password_hash"}
+
+
+def _identifier(value: str, what: str) -> str:
+    if not _NAME.match(value) or keyword.iskeyword(value):
+        raise ValueError(f"{what} {value!r} is not a usable name (letters, digits and _, starting with a letter)")
+    return value
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def plural(word: str) -> str:
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+class FieldSpec(BaseModel):
+    name: str
+    type: FieldType = "string"
+    required: bool = True
+    unique: bool = False
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=1)
+    minimum: float | None = None
+    maximum: float | None = None
+    ref: str | None = None  # the entity a `ref` field points to
+    searchable: bool = False  # the list endpoint filters on it with ?q=
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = _identifier(snake(v), "field")
+        if v in _RESERVED_FIELDS:
+            raise ValueError(f"field name {v!r} is reserved (the templates add it themselves)")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldSpec:
+        if self.type == "ref" and not self.ref:
+            raise ValueError(f"field {self.name!r} is a ref but names no entity")
+        if self.min_length is not None and self.max_length is not None and self.min_length > self.max_length:
+            raise ValueError(f"field {self.name!r}: min_length above max_length")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"field {self.name!r}: minimum above maximum")
+        if self.type == "password" and self.unique:
+            raise ValueError(f"field {self.name!r}: a password cannot be unique")
+        return self
+
+    @property
+    def is_text(self) -> bool:
+        return self.type in ("string", "text", "email", "password")
+
+
+class EntitySpec(BaseModel):
+    name: str  # CamelCase singular, e.g. "Product"
+    fields: list[FieldSpec] = Field(min_length=1)
+    owned: bool = False  # with auth: rows belong to the user who created them
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = _identifier(v[:1].upper() + v[1:], "entity")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_fields(self) -> EntitySpec:
+        names = [f.name for f in self.fields]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"entity {self.name!r} repeats fields: {', '.join(dupes)}")
+        return self
+
+    @property
+    def table(self) -> str:
+        return plural(snake(self.name))
+
+    @property
+    def has_password(self) -> bool:
+        return any(f.type == "password" for f in self.fields)
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class ErrorCase(BaseModel):
+    status: int = Field(ge=400, le=599)
+    kind: Literal["validation", "conflict", "not_found", "unauthorized", "forbidden", "rule"] = "validation"
+    when: str = ""
+
+
+class EndpointSpec(BaseModel):
+    method: Method
+    path: str  # e.g. "/api/products/{id}"
+    action: Action
+    entity: str
+    summary: str = ""
+    success_status: int = Field(default=200, ge=200, le=299)
+    errors: list[ErrorCase] = Field(default_factory=list)
+    auth_required: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/") or ".." in v or "//" in v:
+            raise ValueError(f"endpoint path {v!r} must start with / and hold no '..' or '//'")
+        return v
+
+    @model_validator(mode="after")
+    def _params(self) -> EndpointSpec:
+        wants = 1 if self.action in ("get", "update", "delete") else 0
+        if len(self.path_params) != wants:
+            raise ValueError(f"{self.method} {self.path}: a {self.action} endpoint takes {wants} path parameter(s)")
+        return self
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{([A-Za-z_][A-Za-z0-9_]*)}", self.path)
+
+    def status_for(self, kind: str, default: int) -> int:
+        return next((e.status for e in self.errors if e.kind == kind), default)
+
+    @property
+    def operation_name(self) -> str:
+        return f"{self.action}_{snake(self.entity)}"
+
+
+class PageSpec(BaseModel):
+    entity: str
+    title: str
+
+
+class AuthSpec(BaseModel):
+    kind: Literal["none", "token"] = "none"
+    user_entity: str | None = None  # the entity with the username and password fields
+    username_field: str = "username"
+    password_field: str = "password"
+    token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+
+
+class AppSpec(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    summary: str = ""
+    entities: list[EntitySpec] = Field(min_length=1)
+    endpoints: list[EndpointSpec] = Field(default_factory=list)
+    pages: list[PageSpec] = Field(default_factory=list)
+    auth: AuthSpec = Field(default_factory=AuthSpec)
+    rules: list[str] = Field(default_factory=list)  # business rules in words, as the requirement states them
+    assumptions: list[str] = Field(default_factory=list)  # what was decided where the requirement was silent
+    language: Literal["zh", "en"] = "en"
+    # {"error": {...}}, or {code, message} where an OpenAPI document's error schema says so
+    error_style: Literal["nested", "flat"] = "nested"
+
+    @model_validator(mode="after")
+    def _references(self) -> AppSpec:
+        names = [e.name for e in self.entities]
+        if len(set(names)) != len(names):
+            raise ValueError("entity names must be distinct")
+        for entity in self.entities:
+            for f in entity.fields:
+                if f.type == "ref" and f.ref not in names:
+                    raise ValueError(f"{entity.name}.{f.name} refers to unknown entity {f.ref!r}")
+        for ep in self.endpoints:
+            if ep.entity not in names:
+                raise ValueError(f"endpoint {ep.method} {ep.path} is about unknown entity {ep.entity!r}")
+        routes = [(ep.method, ep.path) for ep in self.endpoints]
+        if len(set(routes)) != len(routes):
+            raise ValueError("two endpoints share a method and path")
+        if self.auth.kind == "token":
+            user = self.entity(self.auth.user_entity or "")
+            if user is None:
+                raise ValueError("token auth needs user_entity: the entity that holds usernames and passwords")
+            for needed, kind in ((self.auth.username_field, None), (self.auth.password_field, "password")):
+                found = user.field(needed)
+                if found is None or (kind and found.type != kind):
+                    raise ValueError(f"auth: {user.name} needs a {kind or 'username'} field named {needed!r}")
+        elif any(e.owned for e in self.entities):
+            raise ValueError("owned entities need token auth (who would own them?)")
+        return self
+
+    def entity(self, name: str) -> EntitySpec | None:
+        return next((e for e in self.entities if e.name == name), None)
+
+    def endpoints_for(self, entity: str) -> list[EndpointSpec]:
+        return [ep for ep in self.endpoints if ep.entity == entity]
+
+    def endpoint(self, entity: str, action: str) -> EndpointSpec | None:
+        return next((ep for ep in self.endpoints if ep.entity == entity and ep.action == action), None)
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "app"

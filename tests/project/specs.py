@@ -1,0 +1,86 @@
+"""Specs the project tests build: the shapes the templates must handle."""
+
+from __future__ import annotations
+
+from aigc.project.design import complete
+from aigc.project.spec import AppSpec
+
+REGISTRATION = complete(
+    AppSpec.model_validate(
+        {
+            "name": "用户注册",
+            "summary": "用户名已存在时返回错误",
+            "language": "zh",
+            "entities": [
+                {
+                    "name": "User",
+                    "description": "用户",
+                    "fields": [
+                        {
+                            "name": "username",
+                            "unique": True,
+                            "min_length": 3,
+                            "max_length": 32,
+                            "description": "用户名",
+                        },
+                        {"name": "password", "type": "password", "description": "密码"},
+                    ],
+                }
+            ],
+        }
+    )
+)
+
+TODO = complete(
+    AppSpec.model_validate(
+        {
+            "name": "Todo",
+            "summary": "each user manages their own tasks",
+            "auth": {"kind": "token", "user_entity": "User"},
+            "entities": [
+                {
+                    "name": "User",
+                    "fields": [{"name": "username", "unique": True}, {"name": "password", "type": "password"}],
+                },
+                {
+                    "name": "Task",
+                    "owned": True,
+                    "fields": [
+                        {"name": "title", "max_length": 200},
+                        {"name": "done", "type": "boolean"},
+                        {"name": "due", "type": "date", "required": False},
+                    ],
+                },
+            ],
+        }
+    )
+)
+
+BLOG = complete(
+    AppSpec.model_validate(
+        {
+            "name": "Blog",
+            "summary": "posts with comments",
+            "entities": [
+                {
+                    "name": "Post",
+                    "fields": [
+                        {"name": "title", "max_length": 120, "unique": True, "searchable": True},
+                        {"name": "body", "type": "text"},
+                    ],
+                },
+                {
+                    "name": "Comment",
+                    "fields": [
+                        {"name": "post_id", "type": "ref", "ref": "Post"},
+                        {"name": "author", "max_length": 50},
+                        {"name": "rating", "type": "integer", "minimum": 1, "maximum": 5, "required": False},
+                        {"name": "posted", "type": "datetime", "required": False},
+                        {"name": "score", "type": "number", "minimum": 0, "maximum": 1, "required": False},
+                        {"name": "email", "type": "email", "required": False},
+                    ],
+                },
+            ],
+        }
+    )
+)

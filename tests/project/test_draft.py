@@ -1,0 +1,127 @@
+"""The model's draft -> a spec: normalization, the repair round, refusals (scripted engine)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from aigc.engines.base import GenerationParams
+from aigc.engines.fake import FakeEngine
+from aigc.project.draft import DRAFT_SCHEMA, ProjectRefused, SpecError, check_scope, spec_from_requirement, to_spec
+
+REQ = "创建一个用户注册功能，用户名已存在时返回错误"
+
+
+def draft(**change: Any) -> dict[str, Any]:
+    base = {
+        "in_scope": True,
+        "refusal": "",
+        "app_name": "注册",
+        "summary": "",
+        "login_required": False,
+        "entities": [
+            {
+                "name": "User",
+                "label": "用户",
+                "owned_by_user": False,
+                "fields": [
+                    {
+                        "name": "username",
+                        "type": "string",
+                        "required": True,
+                        "unique": True,
+                        "label": "用户名",
+                        "ref": "",
+                    },
+                    {
+                        "name": "password",
+                        "type": "password",
+                        "required": True,
+                        "unique": False,
+                        "label": "密码",
+                        "ref": "",
+                    },
+                ],
+            }
+        ],
+        "rules": ["用户名已存在时返回错误", "用户名已存在时返回错误"],
+        "assumptions": [],
+    }
+    return base | change
+
+
+def test_the_registration_draft_becomes_a_register_endpoint_in_chinese() -> None:
+    spec = to_spec(draft(), REQ)
+    assert spec.language == "zh" and spec.auth.kind == "none"
+    assert [(ep.method, ep.path) for ep in spec.endpoints] == [("POST", "/api/register")]
+    assert spec.rules == ["用户名已存在时返回错误"]  # repeated rules once
+
+
+def test_normalization_drops_ids_answers_and_bad_refs_and_says_so() -> None:
+    entities = [
+        {
+            "name": "todo item",
+            "label": "",
+            "owned_by_user": True,
+            "fields": [
+                {"name": "id", "type": "integer", "required": True, "unique": True, "label": "", "ref": ""},
+                {"name": "Title", "type": "string", "required": True, "unique": False, "label": "", "ref": ""},
+                {"name": "list_id", "type": "ref", "required": True, "unique": False, "label": "", "ref": "Nowhere"},
+            ],
+        },
+        {
+            "name": "Error",
+            "label": "",
+            "owned_by_user": False,
+            "fields": [
+                {"name": "message", "type": "string", "required": True, "unique": False, "label": "", "ref": ""}
+            ],
+        },
+    ]
+    spec = to_spec(draft(entities=entities, login_required=False), "a todo list")
+    assert [e.name for e in spec.entities] == ["User", "TodoItem"]  # owned rows need accounts: one was added
+    todo = spec.entity("TodoItem")
+    assert todo is not None and [f.name for f in todo.fields] == ["title", "list_id"]
+    assert todo.field("list_id").type == "integer"  # type: ignore[union-attr]
+    assert spec.auth.kind == "token" and spec.language == "en"
+    said = " ".join(spec.assumptions)
+    assert "User account" in said and "Error" in said and "list_id" in said
+
+
+def test_a_draft_the_spec_refuses_gets_one_repair_round_then_a_clear_error() -> None:
+    bad = json.dumps(
+        draft(
+            entities=[
+                {
+                    "name": "User",
+                    "label": "",
+                    "owned_by_user": False,
+                    "fields": [
+                        {"name": "class", "type": "string", "required": True, "unique": False, "label": "", "ref": ""}
+                    ],
+                }
+            ]
+        )
+    )
+    good = json.dumps(draft())
+    engine = FakeEngine([bad, good])
+    done = spec_from_requirement(REQ, engine, GenerationParams())
+    assert done.repairs == 1 and done.spec.entities[0].name == "User"
+    assert "breaks these rules" in engine.requests[1].messages[-1].content
+    assert engine.requests[0].params.json_schema == DRAFT_SCHEMA  # grammar-constrained
+    with pytest.raises(SpecError, match="after a repair round"):
+        spec_from_requirement(REQ, FakeEngine([bad]), GenerationParams())
+
+
+@pytest.mark.parametrize("text", ["a desktop GUI for photos in tkinter", "做一个安卓手机应用", "写一个桌面应用程序"])
+def test_out_of_scope_requirements_are_refused_before_the_model(text: str) -> None:
+    with pytest.raises(ProjectRefused, match="web applications"):
+        check_scope(text)
+
+
+def test_the_model_can_refuse_too() -> None:
+    engine = FakeEngine([json.dumps(draft(in_scope=False, refusal="this is a game"))])
+    with pytest.raises(ProjectRefused, match="this is a game"):
+        spec_from_requirement("a chess engine", engine, GenerationParams())

@@ -1,0 +1,108 @@
+"""`aigc new` end to end as a user runs it (scripted engine for the requirement path)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import run_aigc
+from tests.project.specs import TODO
+from tests.project.test_draft import REQ, draft
+from tests.project.test_openapi import BOOKSHOP
+
+
+def fake(tmp_path: Path, *replies: str) -> dict[str, str]:
+    path = tmp_path / "replies.json"
+    path.write_text(json.dumps(list(replies)))
+    return {"AIGC_ENGINE": "fake", "AIGC_FAKE_REPLIES": str(path)}
+
+
+def test_requirement_to_a_done_project_with_a_report(tmp_path: Path) -> None:
+    out = tmp_path / "regapp"
+    r = run_aigc("new", REQ, "-o", str(out), env=fake(tmp_path, json.dumps(draft())))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "writing the spec" in r.stderr and "running the project's tests" in r.stderr  # progress per stage
+    assert "POST" in r.stdout and "/api/register" in r.stdout and "done" in r.stdout
+    report = json.loads((out / "aigc-report.json").read_text())
+    assert report["done"] and report["source"] == "requirement" and report["tests"]["failed"] == 0
+    # An existing, non-empty folder is refused (before any model time), unless --force.
+    again = run_aigc("new", REQ, "-o", str(out), env=fake(tmp_path, json.dumps(draft())))
+    assert again.returncode == 2 and "not empty" in again.stderr and "--force" in again.stderr
+
+
+def test_spec_only_prints_the_spec_and_an_edited_spec_builds(tmp_path: Path) -> None:
+    r = run_aigc("new", REQ, "--spec-only", "--json", env=fake(tmp_path, json.dumps(draft())))
+    assert r.returncode == 0, r.stderr
+    spec = json.loads(r.stdout)
+    assert spec["entities"][0]["name"] == "User"
+    spec["entities"][0]["fields"].append({"name": "email", "type": "email", "required": False})
+    edited = tmp_path / "appspec.json"
+    edited.write_text(json.dumps(spec, ensure_ascii=False))
+    out = tmp_path / "app"
+    built = run_aigc("new", "--spec", str(edited), "-o", str(out), "--json")
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert report["done"] and "email" in (out / "backend" / "schemas.py").read_text()
+
+
+def test_openapi_document_builds_and_bad_input_is_refused(tmp_path: Path) -> None:
+    r = run_aigc("new", "--openapi", str(BOOKSHOP), "-o", str(tmp_path / "shop"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "/books/{bookId}" in r.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.0.0\npaths:\n  /a: [\n")
+    bad = run_aigc("new", "--openapi", str(broken), "-o", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "broken.yaml:" in bad.stderr and "Traceback" not in bad.stderr
+    gui = run_aigc("new", "a desktop GUI to edit photos", "-o", str(tmp_path / "gui"), env={"AIGC_ENGINE": "fake"})
+    assert gui.returncode == 2 and "web applications" in gui.stderr
+    assert run_aigc("new", "   ", "-o", str(tmp_path / "e"), env={"AIGC_ENGINE": "fake"}).returncode == 2
+    both = run_aigc("new", "x", "--openapi", str(BOOKSHOP), "-o", str(tmp_path / "b"))
+    assert both.returncode == 2 and "give one of" in both.stderr
+
+
+def test_run_serves_the_app_on_loopback_until_ctrl_c(tmp_path: Path) -> None:
+    spec = tmp_path / "todo.json"
+    spec.write_text(TODO.model_dump_json())
+    out = tmp_path / "todo"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aigc", "new", "--spec", str(spec), "-o", str(out), "--run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stdout is not None
+    url = None
+    deadline = time.monotonic() + 240
+    while url is None and time.monotonic() < deadline:
+        line = proc.stdout.readline().decode()
+        if not line and proc.poll() is not None:
+            break
+        if line.startswith("serving "):
+            url = line.split(" at ")[1].split()[0]
+    assert url, proc.stderr.read().decode() if proc.stderr else "no output"
+    page = httpx.get(url, timeout=10)
+    assert page.status_code == 200 and "app.js" in page.text
+    user = {"username": "carol", "password": "Long-enough-1"}
+    assert httpx.post(url + "api/auth/register", json=user, timeout=10).status_code == 201
+    token = httpx.post(url + "api/auth/login", json=user, timeout=10).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    made = httpx.post(url + "api/tasks", json={"title": "write tests", "done": False}, headers=headers, timeout=10)
+    assert made.status_code == 201
+    assert (out / "data" / "app.db").exists()  # the data lives in the project folder
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    try:
+        httpx.get(url, timeout=2)
+        still_up = True
+    except httpx.HTTPError:
+        still_up = False
+    assert not still_up

@@ -1,0 +1,67 @@
+"""OpenAPI 3 -> AppSpec: paths, methods and status codes kept; errors name the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aigc.project.openapi import OpenAPIError, spec_from_openapi
+
+BOOKSHOP = Path(__file__).resolve().parent.parent / "data" / "openapi" / "bookshop.yaml"
+
+
+def test_the_bookshop_document_maps_exactly() -> None:
+    spec = spec_from_openapi(BOOKSHOP)
+    got = {(ep.method, ep.path, ep.action, ep.success_status) for ep in spec.endpoints}
+    assert got == {
+        ("GET", "/books", "list", 200),
+        ("POST", "/books", "create", 201),
+        ("GET", "/books/{bookId}", "get", 200),
+        ("PUT", "/books/{bookId}", "update", 200),
+        ("DELETE", "/books/{bookId}", "delete", 204),
+        ("GET", "/authors", "list", 200),
+        ("POST", "/authors", "create", 201),
+    }
+    book = spec.entity("Book")
+    assert book is not None and [f.name for f in book.fields] == ["title", "isbn", "price", "published", "in_stock"]
+    isbn = book.field("isbn")
+    assert isbn is not None and isbn.unique and (isbn.min_length, isbn.max_length) == (10, 17)
+    create = next(ep for ep in spec.endpoints if ep.operation_name == "create_book")
+    assert create.status_for("validation", 0) == 400 and create.status_for("conflict", 0) == 409
+    assert spec.error_style == "flat"  # the document's Error schema is {code, message}
+
+
+def test_json_documents_work_too(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    doc = tmp_path / "api.json"
+    doc.write_text(json.dumps(yaml.safe_load(BOOKSHOP.read_text())))
+    assert len(spec_from_openapi(doc).endpoints) == 7
+
+
+def test_a_document_that_does_not_parse_names_the_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.0.0\ninfo:\n  title: x\npaths:\n  /a:\n    get: [unclosed\n")
+    with pytest.raises(OpenAPIError, match=r"broken\.yaml:\d+:\d+"):
+        spec_from_openapi(broken)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("swagger: '2.0'\npaths: {}\n", "not an OpenAPI 3 document"),
+        ("openapi: 3.0.0\npaths: {}\n", "no paths"),
+        (
+            "openapi: 3.0.0\npaths:\n  /a/{x}/b:\n    post:\n      responses: {'200': {description: ok}}\n",
+            "POST /a/{x}/b is not a collection or item operation",
+        ),
+    ],
+)
+def test_documents_the_templates_cannot_build_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    doc = tmp_path / "doc.yaml"
+    doc.write_text(text)
+    with pytest.raises(OpenAPIError, match=message):
+        spec_from_openapi(doc)

@@ -18,7 +18,7 @@ from aigc import prompts
 from aigc.engines.base import Engine, GenerationParams, Message, Request, Usage, collect
 from aigc.errors import AigcError, UsageError
 from aigc.project.design import complete
-from aigc.project.spec import AppSpec, FieldSpec, snake
+from aigc.project.spec import AppSpec, FieldSpec, plural, snake
 
 FIELD_TYPES = ["string", "text", "integer", "number", "boolean", "date", "datetime", "email", "password", "ref"]
 _STR = {"type": "string"}
@@ -75,7 +75,12 @@ _OUT_OF_SCOPE = re.compile(
 
 
 # Names small models give to answers rather than to stored things ("Error" with a message field).
-_NOT_DATA = {"Error", "Errors", "Response", "Result", "Message", "Success", "Status", "Request", "Api", "App"}
+_NOT_DATA = {"Error", "Errors", "Response", "Result", "Message", "Success", "Status", "Request", "Api", "App",
+             "Search", "Query", "Filter", "Login", "Register", "Registration", "Auth", "Token", "Session"}  # fmt: skip
+# Words that say people have accounts; without them a draft's login (copied from an example) is dropped.
+_ACCOUNT_WORDS = re.compile(
+    r"登录|登陆|注册|账号|账户|用户|会员|log ?in|sign ?(in|up)|account|user|member|register|own\b|自己的", re.IGNORECASE
+)
 
 
 class ProjectRefused(UsageError):
@@ -121,6 +126,8 @@ def spec_from_requirement(
         Message("system", prompts.render("project_spec_system")),
         Message("user", prompts.render("project_spec_example_user")),
         Message("assistant", prompts.render("project_spec_example_assistant")),
+        Message("user", prompts.render("project_spec_example2_user")),
+        Message("assistant", prompts.render("project_spec_example2_assistant")),
         Message("user", requirement.strip()),
     ]
     params = replace(params, n=1, temperature=0.0, json_schema=DRAFT_SCHEMA, max_tokens=max(params.max_tokens, 1200))
@@ -168,8 +175,12 @@ def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
     """The draft normalized into a complete spec. Fixes that change what the model wrote are assumptions."""
     assumptions = _distinct(draft.get("assumptions"))
     entities = _entities(draft, assumptions)
+    if not _ACCOUNT_WORDS.search(requirement):
+        entities = _without_accounts(entities, assumptions)
     login = bool(draft.get("login_required")) or any(e["owned"] for e in entities)
     account = next((e for e in entities if any(f["type"] == "password" for f in e["fields"])), None)
+    if not _ACCOUNT_WORDS.search(requirement):
+        login = False
     if login and account is None:
         account = {
             "name": "User",
@@ -198,8 +209,9 @@ def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
 
 def _entities(draft: dict[str, Any], assumptions: list[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    names = {_camel(str(e.get("name", ""))) for e in draft.get("entities") or []}
-    for e in draft.get("entities") or []:
+    drafted = _renamed_by_label(list(draft.get("entities") or []), assumptions)
+    names = {_camel(str(e.get("name", ""))) for e in drafted}
+    for e in drafted:
         name = _camel(str(e.get("name") or ""))
         if not name or name in {x["name"] for x in out}:
             continue
@@ -222,12 +234,63 @@ def _entities(draft: dict[str, Any], assumptions: list[str]) -> list[dict[str, A
                 "fields": fields,
             }
         )
+    out = _without_copies_and_links(out, assumptions)
     if not out:
         raise ValueError("the draft names no entity with fields: say what the app stores")
     for e in out:  # an account is never owned by itself
         if any(f["type"] == "password" for f in e["fields"]):
             e["owned"] = False
     return out
+
+
+def _renamed_by_label(entities: list[dict[str, Any]], assumptions: list[str]) -> list[dict[str, Any]]:
+    """A reference to an entity nobody named, and an entity labelled with that name (a small model wrote
+    {"name": "User", "label": "Post"} and post_id -> Post): the entity takes the name its label says."""
+    names = {_camel(str(e.get("name", ""))) for e in entities}
+    wanted = {_camel(str(f.get("ref") or "")) for e in entities for f in e.get("fields") or []} - names - {""}
+    out = []
+    for e in entities:
+        label = _camel(str(e.get("label") or ""))
+        if label in wanted and not any(f.get("type") == "password" for f in e.get("fields") or []):
+            assumptions.append(f"{e.get('name')} is labelled {label} and referred to as {label}: named {label}")
+            e = {**e, "name": label}
+            wanted.discard(label)
+        out.append(e)
+    return out
+
+
+def _without_copies_and_links(entities: list[dict[str, Any]], assumptions: list[str]) -> list[dict[str, Any]]:
+    """Drop "Products" beside "Product", and "UserTasks"-style link tables whose rows are only references
+    (their targets become the user's own rows instead)."""
+    names = {e["name"] for e in entities}
+    kept = []
+    for e in entities:
+        name = e["name"]
+        if any(name in (plural(other), other + "s") for other in names if other != name):
+            assumptions.append(f"{name} repeats another entity: left out")
+            continue
+        refs = [f for f in e["fields"] if f["type"] == "ref"]
+        if refs and len(refs) == len(e["fields"]) and name.startswith(("User", "My")):
+            targets = {f["ref"] for f in refs}
+            for other in entities:
+                if other["name"] in targets:
+                    other["owned"] = other["owned"] or e["owned"]
+            assumptions.append(
+                f"{name} only linked users to {', '.join(sorted(targets))}: those rows are owned instead"
+            )
+            continue
+        kept.append(e)
+    return kept
+
+
+def _without_accounts(entities: list[dict[str, Any]], assumptions: list[str]) -> list[dict[str, Any]]:
+    """The requirement never mentions users or logging in: no accounts, no per-user rows."""
+    kept = [e for e in entities if not any(f["type"] == "password" for f in e["fields"])]
+    if len(kept) < len(entities) or any(e["owned"] for e in kept):
+        assumptions.append("the requirement does not mention users or logging in: no accounts")
+    for e in kept:
+        e["owned"] = False
+    return kept or entities
 
 
 def _field(f: dict[str, Any], entity: str, names: set[str], assumptions: list[str]) -> dict[str, Any] | None:

@@ -80,7 +80,7 @@ def test_normalization_drops_ids_answers_and_bad_refs_and_says_so() -> None:
             ],
         },
     ]
-    spec = to_spec(draft(entities=entities, login_required=False), "a todo list")
+    spec = to_spec(draft(entities=entities, login_required=False), "a todo list where each user has their own items")
     assert [e.name for e in spec.entities] == ["User", "TodoItem"]  # owned rows need accounts: one was added
     todo = spec.entity("TodoItem")
     assert todo is not None and [f.name for f in todo.fields] == ["title", "list_id"]
@@ -125,3 +125,35 @@ def test_the_model_can_refuse_too() -> None:
     engine = FakeEngine([json.dumps(draft(in_scope=False, refusal="this is a game"))])
     with pytest.raises(ProjectRefused, match="this is a game"):
         spec_from_requirement("a chess engine", engine, GenerationParams())
+
+
+def test_copies_links_and_accounts_nobody_asked_for_are_dropped() -> None:
+    def ent(name: str, owned: bool, *fields: tuple[str, str, str]) -> dict[str, Any]:
+        made = [{"name": n, "type": t, "required": True, "unique": False, "label": "", "ref": r} for n, t, r in fields]
+        return {"name": name, "label": "", "owned_by_user": owned, "fields": made}
+
+    user = ent("User", False, ("username", "string", ""), ("password", "password", ""))
+    product = ent("Product", False, ("name", "string", ""), ("price", "number", ""))
+    copies = [user, product, ent("Products", True, ("name", "string", "")), ent("Search", False, ("q", "string", ""))]
+    spec = to_spec(draft(entities=copies, login_required=True), "一个商品目录，可以按名称搜索商品")
+    assert [e.name for e in spec.entities] == ["Product"] and spec.auth.kind == "none"
+    assert any("no accounts" in a for a in spec.assumptions)
+
+    task = ent("Task", False, ("title", "string", ""))
+    links = [user, task, ent("UserTasks", True, ("task_id", "ref", "Task"))]
+    todo = to_spec(draft(entities=links, login_required=True), "each user logs in and manages their own tasks")
+    assert [e.name for e in todo.entities] == ["User", "Task"] and todo.entity("Task").owned  # type: ignore[union-attr]
+    assert todo.auth.kind == "token"
+
+
+def test_an_entity_labelled_with_the_name_a_reference_wants_takes_that_name() -> None:
+    entities = [
+        {"name": "User", "label": "Post", "owned_by_user": False, "fields": [
+            {"name": "title", "type": "string", "required": True, "unique": True, "label": "", "ref": ""}]},
+        {"name": "Comment", "label": "", "owned_by_user": False, "fields": [
+            {"name": "post_id", "type": "ref", "required": True, "unique": False, "label": "", "ref": "Post"}]},
+    ]  # fmt: skip
+    spec = to_spec(draft(entities=entities), "a blog where readers comment on posts")
+    comment = spec.entity("Comment")
+    assert spec.entity("Post") is not None and comment is not None
+    assert comment.fields[0].type == "ref" and comment.fields[0].ref == "Post"

@@ -18,7 +18,8 @@ from tests.conftest import run_aigc
 pytestmark = pytest.mark.model
 
 REGISTRATION_ZH = (
-    "创建一个用户注册功能，用户需要输入用户名和密码，如果用户名已经存在，返回错误信息，否则，创建新的用户并返回成功信息。"
+    "创建一个用户注册功能，用户需要输入用户名和密码，"
+    "如果用户名已经存在，返回错误信息，否则，创建新的用户并返回成功信息。"
 )
 REGISTRATION_EN = (
     "Create a user registration feature: the user enters a username and a password; if the username already "

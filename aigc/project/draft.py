@@ -310,7 +310,8 @@ def _field(f: dict[str, Any], entity: str, names: set[str], assumptions: list[st
             kind, ref = "ref", target
     field: dict[str, Any] = {
         "name": name, "type": kind if kind in FIELD_TYPES else "string", "required": bool(f.get("required", True)),
-        "unique": bool(f.get("unique")) and kind != "password", "description": str(f.get("label") or ""),
+        "unique": bool(f.get("unique")) and kind not in ("password", "boolean"),
+        "description": str(f.get("label") or ""),
     }  # fmt: skip
     if ref:
         field["ref"] = ref

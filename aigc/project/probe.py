@@ -3,6 +3,7 @@ referenced rows before the rows that point at them, deletes last), with the stat
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,8 +48,13 @@ def sample_value(f: FieldSpec, n: int) -> Any:
     if f.type in ("integer", "number"):
         low = f.minimum if f.minimum is not None else 1
         value = low if f.maximum is None or low <= f.maximum else f.maximum
-        return int(value) + (n if f.unique and f.maximum is None else 0) if f.type == "integer" else float(value)
-    return {"boolean": True, "date": "2024-01-02", "datetime": "2024-01-02T03:04:05"}[f.type]
+        shift = n if f.unique and f.maximum is None else 0
+        return int(value) + shift if f.type == "integer" else float(value) + shift
+    if f.type == "date":
+        return (datetime.date(2024, 1, 1) + datetime.timedelta(days=n)).isoformat()
+    if f.type == "datetime":
+        return (datetime.datetime(2024, 1, 1, 8) + datetime.timedelta(hours=n)).isoformat()
+    return True
 
 
 def _order(entities: list[EntitySpec]) -> list[EntitySpec]:

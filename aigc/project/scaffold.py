@@ -276,10 +276,12 @@ def sample_expr(f: FieldView) -> str:
         if s.unique and s.type == "integer":  # distinct values for a unique number, inside its range
             span = int(s.maximum - low + 1) if s.maximum is not None else 10**9
             return f"{value} + n % {span}"
+        if s.type == "number" and s.unique and s.maximum is None:
+            return f"{value} + n"
         if s.type == "number" and (s.maximum is None or low + 0.5 <= s.maximum):
             return f"{value} + 0.5"
         return value
-    return {"boolean": "True", "date": '"2024-01-02"', "datetime": '"2024-01-02T03:04:05"'}[s.type]
+    return {"boolean": "True", "date": "day(n)", "datetime": "moment(n)"}[s.type]  # dates differ per row
 
 
 def invalid_values(f: FieldView) -> list[tuple[str, Any]]:

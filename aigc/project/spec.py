@@ -69,8 +69,8 @@ class FieldSpec(BaseModel):
             raise ValueError(f"field {self.name!r}: min_length above max_length")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError(f"field {self.name!r}: minimum above maximum")
-        if self.type == "password" and self.unique:
-            raise ValueError(f"field {self.name!r}: a password cannot be unique")
+        if self.type in ("password", "boolean") and self.unique:
+            raise ValueError(f"field {self.name!r}: a {self.type} cannot be unique")
         return self
 
     @property

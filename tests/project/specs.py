@@ -84,3 +84,16 @@ BLOG = complete(
         }
     )
 )
+
+# Unique fields of every kind that can be unique, and a reference: samples must differ per row.
+EVENTS = complete(AppSpec.model_validate({
+    "name": "Events",
+    "entities": [
+        {"name": "Organiser", "fields": [
+            {"name": "name", "unique": True}, {"name": "day", "type": "date", "unique": True},
+            {"name": "fee", "type": "number", "unique": True}, {"name": "at", "type": "datetime", "required": False}]},
+        {"name": "Event", "fields": [
+            {"name": "organiser_id", "type": "ref", "ref": "Organiser"},
+            {"name": "capacity", "type": "integer", "minimum": 1}]},
+    ],
+}))  # fmt: skip

@@ -61,7 +61,7 @@ def gen(
     ] = None,
     n: Annotated[
         int | None,
-        typer.Option("-n", min=1, max=32, help="Candidates (the first greedy); default 3 verifying, else 1."),
+        typer.Option("-n", min=1, max=32, help="Candidates (the first greedy); default 5 verifying, else 1."),
     ] = None,
     verify: Annotated[
         bool, typer.Option("--verify/--no-verify", help="Check, test in the sandbox, rank and repair (Python).")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LANGUAGE = "python"
 SAMPLING_TEMPERATURE = 0.8  # for candidates after the first, when no temperature is asked for
-DEFAULT_VERIFY_CANDIDATES = 3  # candidates when verifying and -n is not given
+DEFAULT_VERIFY_CANDIDATES = 5  # candidates when verifying and -n is not given (measured: docs/benchmarks.md)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ def script(candidates: list[str], tests: str = "", repairs: list[str] | None = N
 
 
 def run(engine: FakeEngine, requirement: str = REQ, **kw: object) -> dict[str, object]:
+    kw.setdefault("n", 3)  # the scripts below write three candidates
     result = generate(requirement, engine, GenerationParams(max_tokens=200), verify=True, **kw)  # type: ignore[arg-type]
     data = result.to_json()
     data["_code"] = result.code
@@ -107,3 +108,11 @@ def test_no_repair_toward_a_model_test_once_the_examples_pass() -> None:
     assert v["rounds"] == 0 and v["chosen"] == "greedy"
     assert v["passed"] is False  # the claim stays strict: a kept model test still fails
     assert "1 of 2 tests still fail" in v["summary"]
+
+
+def test_verifying_samples_the_measured_default_of_five_candidates() -> None:
+    engine = FakeEngine(script([RIGHT] * 5, "```python\nassert add(1, 1) == 2\n```"))
+    generate(REQ, engine, GenerationParams(max_tokens=200), verify=True)
+    greedy = [r.params for r in engine.requests if r.params.temperature == 0]
+    sampled = [r.params for r in engine.requests if r.params.temperature > 0]
+    assert greedy[0].n == 1 and sampled[0].n == 4  # one greedy candidate, then four sampled in one request

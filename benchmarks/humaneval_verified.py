@@ -1,7 +1,7 @@
 """HumanEval: raw greedy pass@1 against verified pass@1, same model and settings, side by side.
 
     .venv/bin/python benchmarks/humaneval_verified.py [--limit N] [--mode both|raw|verified]
-        [--candidates 3] [--max-rounds 2] [--model 0.5b] [--out DIR]
+        [--candidates 5] [--max-rounds 2] [--model 0.5b] [--out DIR]
 
 This is `aigc eval humaneval` run twice, once per pipeline, into DIR/raw and DIR/verified (ordinary run
 folders: `aigc eval report DIR/raw` re-renders one), followed by a comparison on the tasks both runs
@@ -25,6 +25,7 @@ from aigc.config import load_settings  # noqa: E402
 from aigc.engines import create_engine  # noqa: E402
 from aigc.eval.report import RunReport, build, compare, write, write_comparison  # noqa: E402
 from aigc.eval.run import EvalSettings, Progress, evaluate  # noqa: E402
+from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES  # noqa: E402
 
 
 def run(mode: str, args: argparse.Namespace, engine: object, folder: Path) -> RunReport:
@@ -51,7 +52,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="first N tasks only (0: all 164)")
     parser.add_argument("--mode", choices=["both", "raw", "verified"], default="both")
-    parser.add_argument("--candidates", "--n", type=int, default=3, help="candidates for the verified pipeline")
+    parser.add_argument("--candidates", "--n", type=int, default=DEFAULT_VERIFY_CANDIDATES,
+                        help="candidates for the verified pipeline (default: aigc's)")  # fmt: skip
     parser.add_argument("--max-rounds", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from aigc.cli import options as o
 from aigc.cli.render import err, out, warning
 from aigc.errors import UsageError
+from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES
 
 
 class _RunByDefault(TyperGroup):
@@ -54,7 +55,9 @@ def run(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=512, help="Requests in flight (servers).")
     ] = 1,
-    candidates: Annotated[int, typer.Option("--candidates", min=1, help="Verified pipeline: candidates.")] = 3,
+    candidates: Annotated[
+        int, typer.Option("--candidates", min=1, help="Verified pipeline: candidates per sample.")
+    ] = DEFAULT_VERIFY_CANDIDATES,
     max_rounds: Annotated[int, typer.Option("--max-rounds", min=0, help="Verified pipeline: repair rounds.")] = 2,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (an existing one resumes).")] = None,
     model: o.ModelOpt = None,

@@ -23,7 +23,7 @@ from aigc.errors import UsageError
 from aigc.eval.execute import Judged, judge
 from aigc.eval.tasks import EvalTask, load, select
 from aigc.sandbox import Sandbox
-from aigc.tasks.generate import generate
+from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES, generate
 
 Pipeline = Literal["raw", "verified"]
 # Settings that must match for a run folder to be resumed.
@@ -43,7 +43,7 @@ class EvalSettings:
     limit: int | None = None
     task_ids: tuple[str, ...] = ()
     concurrency: int = 1
-    candidates: int = 3  # verified pipeline: candidates per sample
+    candidates: int = DEFAULT_VERIFY_CANDIDATES  # verified pipeline: candidates per sample
     max_rounds: int = 2  # verified pipeline: repair rounds
     command: str = ""
 

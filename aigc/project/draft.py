@@ -77,6 +77,7 @@ _OUT_OF_SCOPE = re.compile(
 # Names small models give to answers rather than to stored things ("Error" with a message field).
 _NOT_DATA = {"Error", "Errors", "Response", "Result", "Message", "Success", "Status", "Request", "Api", "App",
              "Search", "Query", "Filter", "Login", "Register", "Registration", "Auth", "Token", "Session"}  # fmt: skip
+_ACCOUNT_NAMES = ("User", "Member", "Account", "Customer", "Player", "Student", "Employee")
 # Words that say people have accounts; without them a draft's login (copied from an example) is dropped.
 _ACCOUNT_WORDS = re.compile(
     r"登录|登陆|注册|账号|账户|用户|会员|log ?in|sign ?(in|up)|account|user|member|register|own\b|自己的", re.IGNORECASE
@@ -181,6 +182,8 @@ def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
     account = next((e for e in entities if any(f["type"] == "password" for f in e["fields"])), None)
     if not _ACCOUNT_WORDS.search(requirement):
         login = False
+    if login and account is None:  # an entity the draft meant as the account, or else a new one
+        account = next((e for e in entities if e["name"] in _ACCOUNT_NAMES), None)
     if login and account is None:
         account = {
             "name": "User",
@@ -195,7 +198,7 @@ def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
     auth = {"kind": "token", "user_entity": account["name"]} if login and account else {"kind": "none"}
     spec = AppSpec.model_validate(
         {
-            "name": str(draft.get("app_name") or "app")[:80],
+            "name": (str(draft.get("app_name") or "").strip() or "app")[:80],
             "summary": str(draft.get("summary") or requirement)[:500],
             "entities": entities,
             "auth": auth,

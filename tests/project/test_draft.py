@@ -157,3 +157,16 @@ def test_an_entity_labelled_with_the_name_a_reference_wants_takes_that_name() ->
     comment = spec.entity("Comment")
     assert spec.entity("Post") is not None and comment is not None
     assert comment.fields[0].type == "ref" and comment.fields[0].ref == "Post"
+
+
+def test_an_entity_meant_as_the_account_gets_the_password_instead_of_a_second_user() -> None:
+    entities = [
+        {"name": "User", "label": "", "owned_by_user": False, "fields": [
+            {"name": "username", "type": "string", "required": True, "unique": True, "label": "", "ref": ""}]},
+        {"name": "Check-in", "label": "", "owned_by_user": True, "fields": [
+            {"name": "day", "type": "date", "required": True, "unique": False, "label": "", "ref": ""}]},
+    ]  # fmt: skip
+    spec = to_spec(draft(entities=entities, login_required=True), "each user logs in and records check-ins")
+    assert [e.name for e in spec.entities] == ["User", "CheckIn"]
+    user = spec.entity("User")
+    assert user is not None and user.has_password and spec.auth.kind == "token"

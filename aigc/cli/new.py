@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
-import socket
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -129,36 +126,10 @@ def _show(report: Any) -> None:
 
 
 def _serve(folder: Path, token_auth: bool, port: int, home: Path) -> None:
-    """Serve the project from the sandbox (the host's loopback, the project folder writable) until Ctrl-C."""
-    import httpx
-
-    from aigc.project.runner import project_env
-    from aigc.sandbox import Limits, Sandbox
+    """Serve the project from the sandbox on loopback until Ctrl-C."""
+    from aigc.project.runner import project_env, serving
 
     python = project_env(home, (folder / "requirements.txt").read_text(encoding="utf-8"), progress)
-    if port == 0:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-    env = {"APP_DATABASE_PATH": "data/app.db"}
-    if token_auth:
-        env["APP_SECRET_KEY"] = secrets.token_urlsafe(32)
-    box = Sandbox(Limits(memory_mb=1024, processes=256))
-    argv = [str(python), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with (folder / "data-server.log").open("ab") as log:
-        proc = box.spawn(argv, folder.resolve(), log_file=log, extra_env=env, extra_ro=[python.parent.parent])
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            deadline = time.monotonic() + 60
-            while proc.poll() is None and time.monotonic() < deadline:
-                try:
-                    if httpx.get(url + "api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            if proc.poll() is not None:
-                raise UsageError(f"the app stopped at start; see {folder / 'data-server.log'}")
-            out.print(f"serving {folder} at {url} (Ctrl-C stops it)")
-            proc.wait()
-        finally:
-            box.stop(proc)
+    with serving(folder, python, port=port, token_auth=token_auth) as served:
+        out.print(f"serving {folder} at {served.url} (Ctrl-C stops it)")
+        served.process.wait()

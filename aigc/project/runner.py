@@ -10,10 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
+import socket
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -29,6 +33,10 @@ PROBE_LIMITS = Limits(timeout_s=120, cpu_s=120, memory_mb=1024, processes=256)
 
 class ProjectEnvError(AigcError):
     """The environment for generated projects could not be made or could not install a requirement."""
+
+
+class ProjectRunError(AigcError):
+    """A generated app did not start when asked to serve."""
 
 
 def project_env(home: Path, requirements: str, on_event: Callable[[str], None] | None = None) -> Path:
@@ -150,3 +158,45 @@ def probe(folder: Path, plan: Plan, python: Path, sandbox: Sandbox) -> ProbeResu
     except (ValueError, IndexError):
         return ProbeResult(False, [], (result.stdout + result.stderr)[-4000:] or result.status)
     return ProbeResult(bool(data["started"]), list(data["steps"]), str(data.get("log", ""))[-4000:])
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def serving(folder: Path, python: Path, *, port: int = 0, token_auth: bool = False) -> Iterator[Served]:
+    """The project's app in the sandbox, on the host's loopback with the project folder writable (its data
+    in data/), until the block ends. Raises when it does not answer its health check within a minute."""
+    import httpx
+
+    if port == 0:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    env = {"APP_DATABASE_PATH": "data/app.db"}
+    if token_auth:
+        env["APP_SECRET_KEY"] = secrets.token_urlsafe(32)  # a fresh secret: tokens end with the run
+    box = Sandbox(Limits(memory_mb=1024, processes=256))
+    argv = [str(python), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    log_path = folder / "data" / "server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        proc = box.spawn(argv, folder.resolve(), log_file=log, extra_env=env, extra_ro=[python.parent.parent])
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    if httpx.get(url + "api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            if proc.poll() is not None or time.monotonic() >= deadline:
+                raise ProjectRunError(f"the app did not start; its log: {log_path}")
+            yield Served(url, proc, log_path)
+        finally:
+            box.stop(proc)

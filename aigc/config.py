@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         return os.environ.get("OPENAI_API_KEY")
 
 
+def validation_problems(exc: ValidationError) -> str:
+    """A pydantic error as one line: each bad field's path and what is wrong with it."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from every source, flags (non-None overrides) winning; errors name the bad field."""
     flags = {k: v for k, v in overrides.items() if v is not None}
@@ -110,7 +115,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**flags)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = validation_problems(exc)
         where = f" (config file {path})" if path else ""
         raise ConfigError(f"invalid configuration{where}: {problems}") from exc
     except ValueError as exc:  # a TOML syntax error

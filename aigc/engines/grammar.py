@@ -1,11 +1,10 @@
 """Grammar-constrained sampling that asks the grammar about one token at a time.
 
 llama-cpp-python puts the grammar sampler in its chain before greedy/top-k, so at every step the grammar
-judges all ~150k tokens of the vocabulary: measured here, a JSON-schema answer decoded at about one
-token per second. llama.cpp's own sampler does better, and this does the same: pick a token from the
-raw logits, ask the grammar whether it may come next, and judge the whole vocabulary only when it may
-not. Output is identical (the picked token, when allowed, is also the best allowed token); speed is
-close to unconstrained decoding.
+judges all ~150k tokens of the vocabulary. llama.cpp's own sampler does better, and this does the same:
+pick a token from the raw logits, ask the grammar whether it may come next, and judge the whole
+vocabulary only when it may not. Output is identical (the picked token, when allowed, is also the best
+allowed token). benchmarks/grammar.py measures both on aigc new's draft schema (docs/benchmarks.md).
 """
 
 from __future__ import annotations

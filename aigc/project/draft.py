@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from aigc import prompts
+from aigc.config import validation_problems
 from aigc.engines.base import Engine, GenerationParams, Message, Request, Usage, collect
 from aigc.errors import AigcError, UsageError
 from aigc.project.design import complete
@@ -168,7 +169,7 @@ def _distinct(items: Any) -> list[str]:
 
 def _problems(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(e["msg"] for e in exc.errors())[:600]
+        return validation_problems(exc)[:600]
     return str(exc)[:600]
 
 

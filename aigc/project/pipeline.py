@@ -178,6 +178,7 @@ class SpecSource:
 def load_spec_file(path: Path) -> AppSpec:
     from pydantic import ValidationError
 
+    from aigc.config import validation_problems
     from aigc.project.design import complete
 
     try:
@@ -189,8 +190,7 @@ def load_spec_file(path: Path) -> AppSpec:
     try:
         return complete(AppSpec.model_validate(data))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise UsageError(f"{path} is not a valid spec: {problems}") from exc
+        raise UsageError(f"{path} is not a valid spec: {validation_problems(exc)}") from exc
 
 
 def resolve_spec(

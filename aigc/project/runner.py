@@ -1,8 +1,10 @@
 """Install, test, start and probe a generated project; the project's code runs only in the sandbox.
 
-The environment is one virtual environment reused across projects (<aigc home>/project-env). It sees
-aigc's own packages through a .pth file (aigc depends on the generated apps' stack, so a fresh project
-needs no download); pip adds what a project asks for beyond that, into the environment itself.
+The environment is one virtual environment reused across projects (<aigc home>/project-env/<key>). It
+sees aigc's own packages through a .pth file (aigc depends on the generated apps' stack, so a fresh project
+needs no download); pip adds what a project asks for beyond that, into the environment itself. The key is
+a digest of aigc's own site-packages path, so two installations of aigc (a checkout and a clean clone in
+CI, say) never share an environment whose .pth points into the other one.
 """
 
 from __future__ import annotations
@@ -41,14 +43,15 @@ class ProjectRunError(AigcError):
 
 def project_env(home: Path, requirements: str, on_event: Callable[[str], None] | None = None) -> Path:
     """The python of the shared project environment, with `requirements` installed; made on first use."""
-    root = home / "project-env"
+    runtime = sysconfig.get_paths()["purelib"]
+    root = home / "project-env" / hashlib.sha256(runtime.encode()).hexdigest()[:12]
     python = root / "bin" / "python"
-    if not python.exists():
+    if not _works(python):
         (on_event or (lambda _: None))(f"creating the project environment {root}")
-        _run([sys.executable, "-m", "venv", "--without-pip", str(root)], "create the project environment")
+        _run([sys.executable, "-m", "venv", "--clear", "--without-pip", str(root)], "create the project environment")
         site = Path(_ask(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
         site.mkdir(parents=True, exist_ok=True)
-        (site / "aigc-runtime.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+        (site / "aigc-runtime.pth").write_text(runtime + "\n", encoding="utf-8")
     stamp = root / f".requirements-{hashlib.sha256(requirements.encode()).hexdigest()[:16]}"
     if not stamp.exists():
         (on_event or (lambda _: None))("installing the project's requirements")
@@ -67,6 +70,14 @@ def _run(argv: list[str], what: str) -> None:
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         raise ProjectEnvError(f"could not {what}: {' / '.join(tail)}")
+
+
+def _works(python: Path) -> bool:
+    """The environment exists and its interpreter still runs (its base Python may have been removed)."""
+    if not python.exists():
+        return False
+    probe = subprocess.run([str(python), "-c", "import fastapi, uvicorn"], capture_output=True, check=False)
+    return probe.returncode == 0
 
 
 def _ask(python: Path, code: str) -> str:

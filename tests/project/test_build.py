@@ -86,3 +86,18 @@ def test_registration_stores_no_plaintext_password(box: Sandbox, home: Path, tmp
     assert result.ok, result.stderr
     assert "409 用户名已存在" in result.stdout
     assert "Secret-pass-1" not in result.stdout and "scrypt$16384$8$1$" in result.stdout
+
+
+def test_a_project_environment_that_no_longer_works_is_made_again(tmp_path: Path) -> None:
+    """An environment whose link to aigc's packages is stale (the CI failure of a shared ~/.cache) is remade."""
+    import subprocess
+
+    from aigc.project.runner import project_env
+
+    python = project_env(tmp_path, "fastapi\n")
+    (pth,) = python.parent.parent.glob("lib/python*/site-packages/aigc-runtime.pth")
+    pth.write_text("/nonexistent/site-packages\n")
+    assert subprocess.run([str(python), "-c", "import uvicorn"], capture_output=True).returncode != 0
+    again = project_env(tmp_path, "fastapi\n")
+    assert again == python
+    assert subprocess.run([str(again), "-c", "import fastapi, uvicorn"], capture_output=True).returncode == 0

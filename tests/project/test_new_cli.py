@@ -71,23 +71,44 @@ def test_run_serves_the_app_on_loopback_until_ctrl_c(tmp_path: Path) -> None:
     spec = tmp_path / "todo.json"
     spec.write_text(TODO.model_dump_json())
     out = tmp_path / "todo"
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "aigc", "new", "--spec", str(spec), "-o", str(out), "--run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "COLUMNS": "200"},
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    assert proc.stdout is not None
-    url = None
+    ) as proc:
+        try:
+            url = _served_url(proc)
+            _use_the_app(url, out)
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:  # a failed assertion above must not leave the server running
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130
+    try:
+        httpx.get(url, timeout=2)
+        still_up = True
+    except httpx.HTTPError:
+        still_up = False
+    assert not still_up
+
+
+def _served_url(proc: subprocess.Popen[bytes]) -> str:
+    assert proc.stdout is not None and proc.stderr is not None
     deadline = time.monotonic() + 240
-    while url is None and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
         line = proc.stdout.readline().decode()
         if not line and proc.poll() is not None:
             break
         if line.startswith("serving "):
-            url = line.split(" at ")[1].split()[0]
-    assert url, proc.stderr.read().decode() if proc.stderr else "no output"
+            return line.split(" at ")[1].split()[0]
+    raise AssertionError(proc.stderr.read().decode() or "no output")
+
+
+def _use_the_app(url: str, out: Path) -> None:
     page = httpx.get(url, timeout=10)
     assert page.status_code == 200 and "app.js" in page.text
     user = {"username": "carol", "password": "Long-enough-1"}
@@ -97,12 +118,3 @@ def test_run_serves_the_app_on_loopback_until_ctrl_c(tmp_path: Path) -> None:
     made = httpx.post(url + "api/tasks", json={"title": "write tests", "done": False}, headers=headers, timeout=10)
     assert made.status_code == 201
     assert (out / "data" / "app.db").exists()  # the data lives in the project folder
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    try:
-        httpx.get(url, timeout=2)
-        still_up = True
-    except httpx.HTTPError:
-        still_up = False
-    assert not still_up

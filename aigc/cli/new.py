@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -26,6 +27,9 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
     run: Annotated[bool, typer.Option("--run", help="Serve the app on loopback afterwards.")] = False,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port for --run (0: a free one).")] = 0,
+    rules: Annotated[
+        bool, typer.Option("--rules/--no-rules", help="Have the model write verified checks for business rules.")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     model: o.ModelOpt = None,
     api_base: o.ApiBaseOpt = None,
@@ -41,11 +45,18 @@ def new(
         prepare_folder(output, force)  # refuse early, before any model time is spent
     settings = o.settings_from(model=model, api_base=api_base, api_key=api_key, engine=engine)
     say = (lambda _: None) if as_json and spec_only else progress
+    engines: list[Any] = []
+
+    def engine_once() -> Any:  # the spec and the rules' checks share one loaded model
+        if not engines:
+            engines.append(o.engine_from(settings))
+        return engines[0]
+
     source = resolve_spec(
         requirement=requirement,
         spec_file=spec,
         openapi=openapi,
-        engine_factory=lambda: o.engine_from(settings),
+        engine_factory=engine_once,
         params=GenerationParams(max_tokens=1200, seed=settings.seed),
         on_event=say,
     )
@@ -66,6 +77,8 @@ def new(
         force=True,
         on_event=progress,
         spec_tokens=source.tokens,
+        engine_factory=engine_once if rules else None,
+        params=GenerationParams(max_tokens=512, seed=settings.seed),
     )
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
@@ -116,10 +129,11 @@ def _show(report: Any) -> None:
     if probe.log:
         out.print(probe.log, markup=False)
     _assumptions(spec.assumptions)
-    if spec.rules:
-        out.print("business rules stated (in the README; enforced only where a field rule or a test covers them):")
-        for r in spec.rules:
-            out.print(f"  - {r}", markup=False)
+    if report.rules:
+        out.print("business rules:")
+        colour = {"enforced": "green", "covered": "green", "not enforced": "yellow"}
+        for r in report.rules:
+            out.print(f"  - [{colour[r.status]}]{r.status}[/]: {escape(r.rule)} ({escape(r.why)})")
     verdict = "[green]done[/]: tests pass and the app answers every endpoint" if report.done else "[red]not done[/]"
     out.print(f"{verdict} · {report.seconds:.1f} s · report: {report.folder / 'aigc-report.json'}")
     out.print(f"run it: cd {report.folder} && {report.to_json()['run']}", markup=False)

@@ -86,7 +86,11 @@ def check_python(code: str) -> CheckReport:
     findings: list[Finding] = []
     tools = ["compile"]
     try:
-        compile(code, "main.py", "exec", dont_inherit=True)  # parses and compiles; runs nothing
+        with warnings.catch_warnings(record=True) as caught:  # SyntaxWarning: a finding, not a line on stderr
+            warnings.simplefilter("always")
+            compile(code, "main.py", "exec", dont_inherit=True)  # parses and compiles; runs nothing
+        for w in caught:
+            findings.append(Finding("compile", w.category.__name__, str(w.message), w.lineno, "warning"))
     except SyntaxError as exc:
         findings.append(Finding("compile", "SyntaxError", str(exc.msg), exc.lineno, "fatal"))
         return CheckReport("python", tuple(tools), tuple(findings))

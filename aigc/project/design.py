@@ -14,11 +14,25 @@ from aigc.project.spec import Action, AppSpec, EndpointSpec, EntitySpec, ErrorCa
 def complete(spec: AppSpec) -> AppSpec:
     """The spec with standard endpoints and pages where it has none (an OpenAPI spec keeps its own)."""
     endpoints = spec.endpoints or [ep for e in spec.entities for ep in standard_endpoints(spec, e)]
+    endpoints = [_with_rule_errors(spec, ep) for ep in endpoints]
     pages = spec.pages or [PageSpec(entity=e.name, title=_title(e)) for e in spec.entities]
     return AppSpec.model_validate(
         spec.model_dump()
         | {"endpoints": [ep.model_dump() for ep in endpoints], "pages": [p.model_dump() for p in pages]}
     )
+
+
+def _with_rule_errors(spec: AppSpec, ep: EndpointSpec) -> EndpointSpec:
+    """Create, update and register say which business rules' checks can refuse them, and with what status."""
+    if ep.action not in ("create", "update", "register"):
+        return ep
+    have = {(e.kind, e.when) for e in ep.errors}
+    extra = [
+        ErrorCase(status=c.status, kind="rule", when=c.rule)
+        for c in spec.checks
+        if c.entity == ep.entity and ("rule", c.rule) not in have
+    ]
+    return ep.model_copy(update={"errors": [*ep.errors, *extra]}) if extra else ep
 
 
 def _title(entity: EntitySpec) -> str:

@@ -8,6 +8,7 @@ another shape cannot be built from templates and is refused with its path, rathe
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 from typing import Any
@@ -223,9 +224,22 @@ def _fields(schema: dict[str, Any], assumptions: list[str], where: str) -> list[
                 description=str(prop.get("description") or "")[:200],
             )
         )
+        if isinstance(prop, dict) and "example" in prop:
+            fields[-1] = _with_example(fields[-1], prop["example"], assumptions, f"{where}.{name}")
     if not fields:
         raise OpenAPIError(f"schema {where} has no storable properties")
     return fields
+
+
+def _with_example(f: FieldSpec, example: Any, assumptions: list[str], where: str) -> FieldSpec:
+    """The document's example becomes the value the derived tests send, when the field's rules accept it."""
+    if isinstance(example, (datetime.date, datetime.datetime)):  # YAML reads an unquoted date as a date
+        example = example.isoformat()
+    problem = f.example_problem(example) if isinstance(example, (str, int, float, bool)) else "is not a scalar"
+    if problem:
+        assumptions.append(f"{where}: example {example!r} {problem}; not used")
+        return f
+    return f.model_copy(update={"example": example})
 
 
 def _type(prop: dict[str, Any]) -> Any:

@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from aigc.code.checks import check
+from aigc.engines.base import Engine, GenerationParams
 from aigc.errors import UsageError
 from aigc.project.probe import build_plan
+from aigc.project.rules import RuleOutcome, code_rules, without_model
 from aigc.project.runner import ProbeResult, TestRun, probe, project_env, run_tests
 from aigc.project.scaffold import render
 from aigc.project.spec import AppSpec
 from aigc.sandbox import Sandbox
+from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES
 
 REPORT = "aigc-report.json"
 _LANGUAGES = {".py": "python", ".js": "javascript", ".html": "html", ".css": "css"}
@@ -39,6 +42,8 @@ class ProjectReport:
     probe: ProbeResult | None = None
     repair_rounds: int = 0
     spec_tokens: int = 0
+    rules: list[RuleOutcome] = field(default_factory=list)
+    rules_tokens: int = 0
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # stage -> seconds
 
@@ -71,8 +76,10 @@ class ProjectReport:
             "probe": None
             if self.probe is None
             else {"started": self.probe.started, "ok": self.probe.ok, "steps": self.probe.steps, "log": self.probe.log},
+            "rules": [r.to_json() for r in self.rules],
             "repair_rounds": self.repair_rounds,
             "spec_tokens": self.spec_tokens,
+            "rules_tokens": self.rules_tokens,
             "seconds": round(self.seconds, 2),
             "stages": {k: round(v, 2) for k, v in self.stages.items()},
             "run": run_command(self.spec),
@@ -134,8 +141,13 @@ def build_project(
     sandbox: Sandbox | None = None,
     on_event: Callable[[str], None] | None = None,
     spec_tokens: int = 0,
+    engine_factory: Callable[[], Engine] | None = None,
+    params: GenerationParams | None = None,
+    rule_candidates: int = DEFAULT_VERIFY_CANDIDATES,
 ) -> ProjectReport:
-    """Write the project for `spec` into `out`, check it, test it and probe it; write aigc-report.json."""
+    """Write the project for `spec` into `out`, check it, test it and probe it; write aigc-report.json.
+    With `engine_factory`, business rules that have no check yet are first turned into verified checks
+    (aigc.project.rules); without it they stay words."""
     say = on_event or (lambda _: None)
     prepare_folder(out, force)
     start = time.perf_counter()
@@ -147,6 +159,27 @@ def build_project(
         t0 = time.perf_counter()
         return lambda: report.stages.__setitem__(name, time.perf_counter() - t0)
 
+    given = {c.rule for c in spec.checks}
+    report.rules = [RuleOutcome(c.rule, "enforced", "the spec gives its check; its tests run with the project's",
+                                c.entity, c.function) for c in spec.checks]  # fmt: skip
+    todo = [r for r in spec.rules if r not in given]
+    if todo and engine_factory is not None:
+        end = stage("rules", f"writing checks for {len(todo)} business rule(s)")
+        coded = code_rules(
+            spec.model_copy(update={"rules": todo}),
+            engine_factory(),
+            params or GenerationParams(max_tokens=512),
+            sandbox=box,
+            candidates=rule_candidates,
+            on_event=say,
+        )
+        end()
+        spec = report.spec = coded.spec.model_copy(update={"rules": spec.rules})
+        report.rules += coded.outcomes
+        report.rules_tokens = coded.usage.total_tokens
+        report.repair_rounds = coded.rounds
+    elif todo:
+        report.rules += without_model(spec, todo, "no model was asked to write its check")
     end = stage("files", f"writing {len(spec.entities)} entities, {len(spec.endpoints)} endpoints")
     report.files = write_files(spec, out)
     end()

@@ -36,6 +36,8 @@ class Plan:
 
 def sample_value(f: FieldSpec, n: int) -> Any:
     """A valid value (what a user might type); a ref is {"$ref": Entity}, filled with a created id."""
+    if f.example is not None and not f.unique:
+        return f.example
     if f.type == "ref":
         return {"$ref": f.ref}
     if f.type == "email":

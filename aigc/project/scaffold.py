@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from aigc.project.spec import AppSpec, EndpointSpec, EntitySpec, FieldSpec, snake
+from aigc.project.spec import AppSpec, CheckSpec, EndpointSpec, EntitySpec, FieldSpec, snake
 
 _PY = {
     "string": "str",
@@ -127,6 +127,7 @@ class EntityView:
     spec: EntitySpec
     fields: list[FieldView]
     endpoints: list[EndpointSpec]
+    checks: list[CheckSpec]
 
     @property
     def name(self) -> str:
@@ -152,10 +153,20 @@ class EntityView:
     def endpoint(self, action: str) -> EndpointSpec | None:
         return next((ep for ep in self.endpoints if ep.action == action), None)
 
+    @property
+    def checked(self) -> bool:
+        """Business rules' checks run on this entity's create and update."""
+        return bool(self.checks)
+
 
 def views(spec: AppSpec) -> list[EntityView]:
     return [
-        EntityView(e, [field_view(f, spec.language) for f in e.fields], spec.endpoints_for(e.name))
+        EntityView(
+            e,
+            [field_view(f, spec.language) for f in e.fields],
+            spec.endpoints_for(e.name),
+            [c for c in spec.checks if c.entity == e.name],
+        )
         for e in spec.entities
     ]
 
@@ -207,6 +218,11 @@ def render(spec: AppSpec) -> dict[str, str]:
     env.filters["py"] = repr
     rendered = {_target(name): env.get_template(name).render(**context) for name in template_names()}
     files = {name: text for name, text in rendered.items() if text.strip()}  # a part the spec does not need
+    for c in spec.checks:  # the model's code, each check in its own module (helpers cannot collide)
+        said = [f"Business rule: {line}" for line in c.rule.splitlines()]
+        said += ["Written by aigc-coder's model; kept because it passed the tests in tests/test_api.py."]
+        header = "".join(f"# {line}\n" for line in said) + "\n"
+        files[f"backend/checks/{c.function}.py"] = header + c.code.strip() + "\n"
     files["appspec.json"] = spec.model_dump_json(indent=2) + "\n"
     return files
 
@@ -262,6 +278,8 @@ MISSING = "<missing>"  # in the derived tests: the field is left out of the body
 def sample_expr(f: FieldView) -> str:
     """A Python expression (in the generated tests) for a valid, fresh value; `n` is a fresh number."""
     s = f.spec
+    if s.example is not None and not s.unique:
+        return repr(s.example)
     if s.type == "ref":
         return f'make_{snake(s.ref or "")}(api, headers)["id"]'
     if s.type == "email":

@@ -5,13 +5,18 @@ directly (aigc.project.openapi); the templates and the derived tests read only t
 Conventions the templates rely on: every entity has an integer `id`; a field of type `ref` holds another
 entity's id; a field of type `password` is stored only as a slow hash and never returned; with token auth,
 an entity marked `owned` belongs to the user who created it and nobody else sees it.
+
+Business rules are kept in words (`rules`); those the model turned into code that passed its tests are
+also `checks`: a function of the request's record, run by the create and update routes (aigc.project.rules).
 """
 
 from __future__ import annotations
 
+import ast
+import datetime
 import keyword
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -52,6 +57,9 @@ class FieldSpec(BaseModel):
     ref: str | None = None  # the entity a `ref` field points to
     searchable: bool = False  # the list endpoint filters on it with ?q=
     description: str = ""
+    # A valid value the derived tests and the probe send (unless the field is unique); set when a business
+    # rule's check needs a record it accepts, or by an OpenAPI document's `example`.
+    example: str | int | float | bool | None = None
 
     @field_validator("name")
     @classmethod
@@ -71,7 +79,38 @@ class FieldSpec(BaseModel):
             raise ValueError(f"field {self.name!r}: minimum above maximum")
         if self.type in ("password", "boolean") and self.unique:
             raise ValueError(f"field {self.name!r}: a {self.type} cannot be unique")
+        if self.example is not None and (problem := self.example_problem(self.example)):
+            raise ValueError(f"field {self.name!r}: example {self.example!r} {problem}")
         return self
+
+    def example_problem(self, value: Any) -> str | None:
+        """Why `value` is not a valid value of this field, or None (the checks the app's validation makes)."""
+        if self.type in ("password", "ref"):
+            return f"cannot be given for a {self.type} field"
+        if self.is_text or self.type in ("date", "datetime"):
+            if not isinstance(value, str):
+                return "is not a string"
+            if self.type in ("date", "datetime"):
+                try:
+                    parse = datetime.date if self.type == "date" else datetime.datetime
+                    parse.fromisoformat(value)
+                except ValueError:
+                    return f"is not an ISO {self.type}"
+                return None
+            low = self.min_length if self.min_length is not None else (1 if self.required else 0)
+            if len(value) < low or len(value) > (self.max_length or (10000 if self.type == "text" else 254)):
+                return "breaks the length limits"
+            if self.type == "email" and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
+                return "is not an email address"
+            return None
+        if self.type == "boolean":
+            return None if isinstance(value, bool) else "is not true or false"
+        wanted = int if self.type == "integer" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, wanted):
+            return f"is not {'an integer' if self.type == 'integer' else 'a number'}"
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            return "is outside the field's range"
+        return None
 
     @property
     def is_text(self) -> bool:
@@ -152,6 +191,33 @@ class EndpointSpec(BaseModel):
         return f"{self.action}_{snake(self.entity)}"
 
 
+class CheckSpec(BaseModel):
+    """A business rule as code: `function(record) -> str | None`, a message when the record breaks it."""
+
+    rule: str = Field(min_length=1)  # the rule in words, as in AppSpec.rules
+    entity: str
+    function: str  # e.g. check_event_dates; defined by `code`
+    code: str  # Python source; it runs inside the generated app only (and in aigc's sandbox)
+    tests: list[str] = Field(default_factory=list)  # asserts the code passed (model-written, kept)
+    rejects: dict[str, Any] | None = None  # a valid record the check refuses: the HTTP test sends it
+    status: int = Field(default=422, ge=400, le=499)
+
+    @field_validator("function")
+    @classmethod
+    def _function(cls, v: str) -> str:
+        return _identifier(v, "check function")
+
+    @model_validator(mode="after")
+    def _defines(self) -> CheckSpec:
+        try:
+            tree = ast.parse(self.code)
+        except SyntaxError as exc:
+            raise ValueError(f"check {self.function}: its code does not parse ({exc.msg}, line {exc.lineno})") from None
+        if not any(isinstance(n, ast.FunctionDef) and n.name == self.function for n in tree.body):
+            raise ValueError(f"check {self.function}: its code defines no function of that name")
+        return self
+
+
 class PageSpec(BaseModel):
     entity: str
     title: str
@@ -173,6 +239,7 @@ class AppSpec(BaseModel):
     pages: list[PageSpec] = Field(default_factory=list)
     auth: AuthSpec = Field(default_factory=AuthSpec)
     rules: list[str] = Field(default_factory=list)  # business rules in words, as the requirement states them
+    checks: list[CheckSpec] = Field(default_factory=list)  # the rules enforced by code
     assumptions: list[str] = Field(default_factory=list)  # what was decided where the requirement was silent
     language: Literal["zh", "en"] = "en"
     # {"error": {...}}, or {code, message} where an OpenAPI document's error schema says so
@@ -190,6 +257,12 @@ class AppSpec(BaseModel):
         for ep in self.endpoints:
             if ep.entity not in names:
                 raise ValueError(f"endpoint {ep.method} {ep.path} is about unknown entity {ep.entity!r}")
+        for c in self.checks:
+            if c.entity not in names:
+                raise ValueError(f"check {c.function} is about unknown entity {c.entity!r}")
+        functions = [c.function for c in self.checks]
+        if len(set(functions)) != len(functions):
+            raise ValueError("two checks share a function name")
         routes = [(ep.method, ep.path) for ep in self.endpoints]
         if len(set(routes)) != len(routes):
             raise ValueError("two endpoints share a method and path")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from collections.abc import Callable
 
 from aigc.code.extract import extract
 from aigc.engines.base import Engine, GenerationParams, Message, Request, Usage, collect
@@ -47,8 +48,13 @@ def choose_entry(requirement: str, codes: list[str], named: list[str]) -> str | 
 
 
 def write_tests(
-    engine: Engine, requirement: str, signature: str, params: GenerationParams
+    engine: Engine,
+    requirement: str,
+    signature: str,
+    params: GenerationParams,
+    adapt: Callable[[str], str] | None = None,
 ) -> tuple[list[TestCase], Usage]:
+    """The model's asserts, one test each; `adapt` rewrites the code block first."""
     # One worked example first: small models otherwise answer with an implementation instead of tests.
     messages = [
         Message("system", render("tests_system")),
@@ -58,6 +64,7 @@ def write_tests(
     ]
     done = collect(engine.stream(Request.chat(messages, params)), engine.model_name)
     code = extract(done.text, "python").code
+    code = adapt(code) if adapt else code
     name = signature.split("(")[0]
     tests = [t for t in split_asserts(code, "model", "model", limit=8) if name in t.code]
     return tests, done.usage

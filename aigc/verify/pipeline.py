@@ -217,19 +217,26 @@ def verified_generate(
     on_text: Callable[[str], None] | None = None,
     on_event: Event | None = None,
     sample_temperature: float | None = None,
+    adapt_tests: Callable[[str], str] | None = None,
+    given_tests: list[TestCase] | None = None,
 ) -> GenerationResult:
     """See the module docstring. The first candidate is greedy; the others are sampled at
-    `sample_temperature` (default SAMPLING_TEMPERATURE)."""
+    `sample_temperature` (default SAMPLING_TEMPERATURE). `adapt_tests` rewrites the model's test code where
+    the caller's contract leaves a freedom the model's tests do not (an exact message where any will do);
+    `given_tests` are trusted tests the caller knows from its contract."""
     start = time.perf_counter()
     state = _State(requirement, language, engine, params, sandbox or Sandbox(), on_event or (lambda _: None))
     trusted = examples.from_requirement(requirement) + (user_tests(tests_file) if tests_file else [])
+    trusted += given_tests or []
     first = _generate_candidates(state, n, on_text, sample_temperature or SAMPLING_TEMPERATURE)
     named = examples.called_functions([t for t in trusted if t.source == "example"])
     entry = model_tests.choose_entry(requirement, [r.candidate.code for r in state.runs], named)
     tests = list(trusted)
     if entry and (signature := _signature(state, entry)):
         state.on_event(f"writing tests for {signature}")
-        written, used = model_tests.write_tests(engine, requirement, signature, replace(params, n=1, temperature=0.0))
+        written, used = model_tests.write_tests(
+            engine, requirement, signature, replace(params, n=1, temperature=0.0), adapt=adapt_tests
+        )
         state.usage = state.usage + used
         tests += written
     _test(state, state.runs, tests, entry)

@@ -73,10 +73,10 @@ def _escape(text: str) -> str:
 
 def split_asserts(code: str, source: Source, prefix: str, limit: int = 20) -> list[TestCase]:
     """Each top-level assert of a block becomes its own test (one wrong assert sinks only itself).
-    Statements before the first assert (imports, helpers) are kept as a preamble of every test."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    Statements before the first assert (imports, helpers) are kept as a preamble of every test. A block
+    cut off mid-line (the model ran out of tokens) keeps its complete lines."""
+    tree = _parse_complete(code)
+    if tree is None:
         return []
     # imports, helper functions and constants; never loops or calls that could hang every test
     keep = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign)
@@ -87,3 +87,14 @@ def split_asserts(code: str, source: Source, prefix: str, limit: int = 20) -> li
         body = "\n".join([*preamble, ast.unparse(stmt)])
         tests.append(TestCase(source, f"{prefix}#{i}: {ast.unparse(stmt.test)[:80]}", explain_asserts(body)))
     return tests
+
+
+def _parse_complete(code: str, max_cut: int = 5) -> ast.Module | None:
+    """The code parsed, or with up to `max_cut` trailing lines dropped when only its tail is broken."""
+    lines = code.rstrip().splitlines()
+    for cut in range(min(max_cut, len(lines)) + 1):
+        try:
+            return ast.parse("\n".join(lines[: len(lines) - cut]))
+        except SyntaxError:
+            continue
+    return None

@@ -80,3 +80,28 @@ def test_blog_with_comments(engine: LlamaCppEngine, tmp_path: Path) -> None:
     assert {"Post", "Comment"} <= names
     comment = report.spec.entity("Comment")
     assert comment is not None and any(f.type == "ref" and f.ref == "Post" for f in comment.fields)
+
+
+def test_a_business_rule_becomes_a_wired_check_or_says_why_not(engine: LlamaCppEngine, tmp_path: Path) -> None:
+    """The model writes a rule's check through the verification loop. A 0.5B model often cannot (its own tests
+    contradict the rule), so either outcome may be right; what must hold is that the report matches the
+    project: an enforced rule has its check, its tests and a refused request that passes, and the project is
+    done either way (a check that broke the app's own tests would not be wired in)."""
+    from aigc.project.rules import code_rules
+    from tests.project.test_rules import bare_shop
+
+    engine.llama.reset()
+    spec = bare_shop(["the sale price must not be higher than the price"])
+    box = Sandbox(backend="bwrap")
+    coded = code_rules(spec, engine, GenerationParams(max_tokens=300, seed=0), sandbox=box, candidates=2)
+    (outcome,) = coded.outcomes
+    assert outcome.verification is not None and outcome.verification["candidates"] >= 2  # the loop ran
+    report = build_project(coded.spec, tmp_path / "app", home=tmp_path / "home", source="spec", sandbox=box)
+    assert report.done, report.tests.output if report.tests else None
+    passed = {o.name for o in report.tests.outcomes if o.passed}  # type: ignore[union-attr]
+    if outcome.status == "enforced":
+        (check,) = coded.spec.checks
+        assert check.tests and check.rejects
+        assert "test_rule_check_product_is_enforced_by_the_api" in passed
+    else:
+        assert outcome.status == "not enforced" and outcome.why and not coded.spec.checks

@@ -97,3 +97,27 @@ EVENTS = complete(AppSpec.model_validate({
             {"name": "capacity", "type": "integer", "minimum": 1}]},
     ],
 }))  # fmt: skip
+
+DISCOUNT_CHECK = """def check_product(record: dict) -> str | None:
+    sale = record.get("sale_price")
+    if sale is not None and sale >= record["price"]:
+        return "the sale price must be below the price"
+    return None
+"""
+SHOP = complete(AppSpec.model_validate({
+    "name": "Shop",
+    "rules": ["the sale price must be below the price", "product names are unique"],
+    "entities": [
+        {"name": "Product", "fields": [
+            {"name": "name", "unique": True}, {"name": "price", "type": "number", "minimum": 0, "example": 10.0},
+            {"name": "sale_price", "type": "number", "required": False, "minimum": 0, "example": 4.5}]},
+    ],
+    "checks": [{
+        "rule": "the sale price must be below the price", "entity": "Product", "function": "check_product",
+        "code": DISCOUNT_CHECK,
+        "tests": ["assert check_product({'name': 'a', 'price': 10.0, 'sale_price': 12.0}) is not None",
+                  "assert check_product({'name': 'a', 'price': 10.0, 'sale_price': 5.0}) is None",
+                  "assert check_product({'name': 'a', 'price': 10.0, 'sale_price': None}) is None"],
+        "rejects": {"price": 10.0, "sale_price": 12.0},
+    }],
+}))  # fmt: skip

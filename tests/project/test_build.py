@@ -12,7 +12,7 @@ from aigc.project.openapi import spec_from_openapi
 from aigc.project.pipeline import build_project
 from aigc.project.spec import AppSpec
 from aigc.sandbox import Sandbox
-from tests.project.specs import BLOG, EVENTS, REGISTRATION, TODO
+from tests.project.specs import BLOG, EVENTS, REGISTRATION, SHOP, TODO
 from tests.project.test_openapi import BOOKSHOP
 
 
@@ -26,7 +26,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("aigc-home")
 
 
-@pytest.mark.parametrize("spec", [REGISTRATION, TODO, BLOG, EVENTS, spec_from_openapi(BOOKSHOP)], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec", [REGISTRATION, TODO, BLOG, EVENTS, SHOP, spec_from_openapi(BOOKSHOP)], ids=lambda s: s.name
+)
 def test_project_passes_its_tests_and_answers_every_endpoint(
     spec: AppSpec, box: Sandbox, home: Path, tmp_path: Path
 ) -> None:

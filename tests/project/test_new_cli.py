@@ -118,3 +118,31 @@ def _use_the_app(url: str, out: Path) -> None:
     made = httpx.post(url + "api/tasks", json={"title": "write tests", "done": False}, headers=headers, timeout=10)
     assert made.status_code == 201
     assert (out / "data" / "app.db").exists()  # the data lives in the project folder
+
+
+def test_a_spec_with_a_rule_gets_a_verified_check_and_no_rules_leaves_it_words(tmp_path: Path) -> None:
+    """--spec with a rule that has no check: the model (scripted) writes it, it is verified and wired in;
+    --no-rules builds the same spec without asking the model, and says so."""
+    from tests.project.specs import DISCOUNT_CHECK
+    from tests.project.test_rules import MODEL_TESTS, RULE, bare_shop
+
+    spec = tmp_path / "shop.json"
+    spec.write_text(bare_shop([RULE]).model_dump_json())
+    code = f"```python\n{DISCOUNT_CHECK}```"
+    replies = fake(tmp_path, *[code] * 5, MODEL_TESTS)
+    r = run_aigc("new", "--spec", str(spec), "-o", str(tmp_path / "shop"), "--json", env=replies)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    (rule,) = report["rules"]
+    assert rule["status"] == "enforced" and rule["function"] == "check_product"
+    assert rule["verification"]["passed"] and report["rules_tokens"] > 0
+    passed = {t["name"] for t in report["tests"]["results"] if t["passed"]}
+    assert "test_rule_check_product_is_enforced_by_the_api" in passed
+    assert (tmp_path / "shop" / "backend" / "checks" / "check_product.py").is_file()
+    assert "writing the check for: " + RULE in r.stderr  # progress
+
+    plain = run_aigc("new", "--spec", str(spec), "-o", str(tmp_path / "plain"), "--no-rules", "--json")
+    assert plain.returncode == 0, plain.stderr
+    (rule,) = json.loads(plain.stdout)["rules"]
+    assert rule["status"] == "not enforced" and "no model was asked" in rule["why"]
+    assert not (tmp_path / "plain" / "backend" / "checks").exists()

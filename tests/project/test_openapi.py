@@ -27,6 +27,8 @@ def test_the_bookshop_document_maps_exactly() -> None:
     assert book is not None and [f.name for f in book.fields] == ["title", "isbn", "price", "published", "in_stock"]
     isbn = book.field("isbn")
     assert isbn is not None and isbn.unique and (isbn.min_length, isbn.max_length) == (10, 17)
+    examples = {f.name: f.example for f in book.fields if f.example is not None}
+    assert examples == {"price": 12.5, "published": "2024-03-01"}  # the document's, as the tests will send
     create = next(ep for ep in spec.endpoints if ep.operation_name == "create_book")
     assert create.status_for("validation", 0) == 400 and create.status_for("conflict", 0) == 409
     assert spec.error_style == "flat"  # the document's Error schema is {code, message}
@@ -65,3 +67,14 @@ def test_documents_the_templates_cannot_build_are_refused(tmp_path: Path, text: 
     doc.write_text(text)
     with pytest.raises(OpenAPIError, match=message):
         spec_from_openapi(doc)
+
+
+def test_an_example_the_field_refuses_is_not_used_and_a_yaml_date_is_read(tmp_path: Path) -> None:
+    doc = tmp_path / "api.yaml"
+    unquoted = BOOKSHOP.read_text().replace('example: "2024-03-01"', "example: 2024-03-01")  # YAML: a date
+    doc.write_text(unquoted.replace("example: 12.5", "example: -3"))
+    spec = spec_from_openapi(doc)
+    price = spec.entity("Book").field("price")  # type: ignore[union-attr]
+    assert price is not None and price.example is None
+    assert spec.entity("Book").field("published").example == "2024-03-01"  # type: ignore[union-attr]
+    assert any("Book" in a and "price" in a and "-3" in a for a in spec.assumptions), spec.assumptions

@@ -52,3 +52,9 @@ def test_called_functions_name_the_interface() -> None:
 
     tests = from_requirement("例如 add(2, 3) 返回 5，比如输入 [1] 输出 [1]，e.g. mul(2, 2) returns 4")
     assert called_functions(tests) == ["add", "mul"]
+
+
+def test_split_asserts_keeps_the_complete_lines_of_a_block_cut_off_mid_line() -> None:
+    cut = "assert f(1) == 1\nassert f(2) == 4\nassert f({'a': 1, 'b"
+    assert [t.name for t in split_asserts(cut, "model", "m")] == ["m#1: f(1) == 1", "m#2: f(2) == 4"]
+    assert split_asserts("def broken(:\n    pass\nassert f(1) == 1\n" + "x = 1\n" * 6 + "(", "model", "m") == []

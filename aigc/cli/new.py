@@ -93,9 +93,17 @@ def new(
 
 
 def _assumptions(assumptions: list[str]) -> None:
-    if assumptions:
+    skipped = [a.removeprefix("not built: ") for a in assumptions if a.startswith("not built: ")]
+    assumed = [a for a in assumptions if not a.startswith("not built: ")]
+    if assumed:
         err.print("[bold]assumed where the requirement was silent:[/]")
-        for a in assumptions:
+        for a in assumed:
+            err.print(f"  - {a}", markup=False)
+    if skipped:
+        err.print(
+            f"[yellow bold]not built ({len(skipped)} operations the templates cannot make; write them yourself):[/]"
+        )
+        for a in skipped:
             err.print(f"  - {a}", markup=False)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from aigc.errors import UsageError
-from aigc.project.spec import AppSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec
+from aigc.project.spec import AppSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec, snake
 
 _KINDS = {
     400: "validation", 422: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
@@ -61,13 +61,18 @@ class _Mapper:
         self.entities: dict[str, EntitySpec] = {}
         self.assumptions: list[str] = []
         self.flat_errors = False
+        self.built: dict[tuple[str, str], str] = {}  # (entity, action) -> the route that has it
 
     def spec(self) -> AppSpec:
         ops = [(route, m, item[m]) for route, item in self.doc["paths"].items() for m in _METHODS if m in item]
         # Operations that name a schema first, so a bare DELETE /books/{id} finds the entity /books holds.
         order = sorted(range(len(ops)), key=lambda i: self._object_name_of(ops[i][2]) is None)
-        mapped = {i: self._operation(*ops[i]) for i in order}
-        endpoints = [mapped[i] for i in range(len(ops))]
+        skipped: list[str] = []
+        mapped = {i: self._operation(*ops[i], skipped) for i in order}
+        endpoints = [ep for i in range(len(ops)) if (ep := mapped[i]) is not None]
+        if not endpoints:
+            raise OpenAPIError(f"{self.source}: no operation can be built from templates: {'; '.join(skipped)}")
+        self.assumptions += [f"not built: {why}" for why in skipped]
         info = self.doc.get("info", {}) or {}
         name = str(info.get("title") or self.source.stem)[:80]
         return AppSpec(
@@ -75,25 +80,49 @@ class _Mapper:
             summary=str(info.get("description") or "")[:500],
             entities=list(self.entities.values()),
             endpoints=endpoints,
-            assumptions=self.assumptions,
+            assumptions=list(dict.fromkeys(self.assumptions)),  # a schema used by several operations notes once
             language="zh" if re.search(r"[\u4e00-\u9fff]", name) else "en",
             error_style="flat" if self.flat_errors else "nested",
         )
 
-    def _operation(self, route: str, method: str, op: dict[str, Any]) -> EndpointSpec:
+    def _operation(self, route: str, method: str, op: dict[str, Any], skipped: list[str]) -> EndpointSpec | None:
+        """The endpoint, or None with the reason in `skipped` (the rest of the document is still built)."""
+        where = f"{method.upper()} {route}"
         action = _action(method, route, re.findall(r"{([^}]+)}", route))
         if action is None:
-            raise OpenAPIError(
-                f"{self.source}: {method.upper()} {route} is not a collection or item operation "
-                "(list, create, get, update, delete); aigc new cannot build it from templates"
-            )
-        return self._endpoint(method, route, action, self._entity_of(op, route), op)
+            skipped.append(f"{where} is not a collection or item operation (list, create, get, update, delete)")
+            return None
+        params = [p for p in op.get("parameters") or [] if isinstance(p, dict)]
+        params += [p for p in self.doc["paths"][route].get("parameters") or [] if isinstance(p, dict)]
+        for p in map(self._parameter, params):
+            kind = (p.get("schema") or {}).get("type")
+            if p.get("in") == "path" and kind not in (None, "integer"):
+                skipped.append(f"{where} looks rows up by a {kind} {p.get('name')}; the templates use integer ids")
+                return None
+            if p.get("in") == "query" and not (action == "list" and p.get("name") in _LIST_QUERY):
+                self.assumptions.append(f"{where}: query parameter {p.get('name')} is not supported; ignored")
+        if (entity := self._entity_of(op, route, skipped)) is None:
+            return None
+        account = next((e for e in self.entities.values() if e.name == entity), None)
+        if account is not None and account.has_password:  # the templates never list or change accounts
+            if action != "create":
+                skipped.append(f"{where}: {entity} holds a password; accounts are only registered")
+                return None
+            action = "register"
+            self.assumptions.append(f"{where} registers a {entity}: answers {{message, {snake(entity)}}}")
+        if (entity, action) in self.built:
+            skipped.append(f"{where} would be a second {action} of {entity} (at {self.built[(entity, action)]})")
+            return None
+        self.built[(entity, action)] = route
+        return self._endpoint(method, route, action, entity, op)
 
     def _endpoint(self, method: str, route: str, action: str, entity: str, op: dict[str, Any]) -> EndpointSpec:
         responses = {str(code): r for code, r in (op.get("responses") or {}).items()}
         success = sorted(int(c) for c in responses if c.isdigit() and 200 <= int(c) < 300)
         if not success:
             self.assumptions.append(f"{method.upper()} {route}: no 2xx response documented; answering 200")
+        if "default" in responses:  # "unexpected error": its schema is the shape of every error
+            self._note_error_shape(responses["default"])
         errors = []
         for code in sorted(int(c) for c in responses if c.isdigit() and int(c) >= 400):
             kind = _KINDS.get(code, "validation" if code < 500 else None)
@@ -122,26 +151,29 @@ class _Mapper:
         for code, response in (op.get("responses") or {}).items():
             if str(code).startswith("2"):
                 candidates.append(((response or {}).get("content") or {}).get("application/json", {}).get("schema"))
-        body = ((op.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema")
+        body = ((self._request_body(op).get("content") or {}).get("application/json") or {}).get("schema")
         return next((name for name in map(self._object_name, [*candidates, body]) if name), None)
 
-    def _entity_of(self, op: dict[str, Any], route: str) -> str:
+    def _entity_of(self, op: dict[str, Any], route: str, skipped: list[str]) -> str | None:
         name = self._object_name_of(op)
         if name:
             return self._entity(name, route)
         known = self.entities.get(route.split("{")[0].rstrip("/"))
         if known is not None:
             return known.name
-        raise OpenAPIError(f"{self.source}: {route}: no JSON schema ($ref to components/schemas) says what it holds")
+        skipped.append(f"{route}: no JSON schema ($ref to components/schemas) says what it holds")
+        return None
 
     def _entity(self, schema_name: str, route: str) -> str:
         # "NewPet" or "PetCreate" bodies describe the same entity as "Pet": key entities by the route.
         key = route.split("{")[0].rstrip("/")
-        existing = next((e for k, e in self.entities.items() if k == key), None)
+        name = re.sub(r"^(New|Create)|(Create|Input|In|Request)$", "", schema_name) or schema_name
+        existing = self.entities.get(key)
+        if existing is None:  # the same schema at another route (/pet/findByStatus holds Pets too)
+            key, existing = next(((k, e) for k, e in self.entities.items() if e.name == name), (key, None))
         schema = self._resolve({"$ref": f"#/components/schemas/{schema_name}"})
         fields = _fields(schema, self.assumptions, schema_name)
         if existing is None:
-            name = re.sub(r"^(New|Create)|(Create|Input|In|Request)$", "", schema_name) or schema_name
             entity = EntitySpec(name=name, fields=fields)
             self.entities[key] = entity
             return entity.name
@@ -167,6 +199,27 @@ class _Mapper:
             return name
         return None
 
+    def _request_body(self, op: dict[str, Any]) -> dict[str, Any]:
+        """The operation's request body, or the one its $ref names under components/requestBodies."""
+        body = op.get("requestBody") or {}
+        ref = body.get("$ref") if isinstance(body, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/components/requestBodies/"):
+            found = ((self.doc.get("components") or {}).get("requestBodies") or {}).get(ref.rsplit("/", 1)[-1])
+            if not isinstance(found, dict):
+                raise OpenAPIError(f"{self.source}: unresolved reference {ref}")
+            return found
+        return body if isinstance(body, dict) else {}
+
+    def _parameter(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A parameter, or the one its $ref names under components/parameters."""
+        ref = p.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/parameters/"):
+            found = ((self.doc.get("components") or {}).get("parameters") or {}).get(ref.rsplit("/", 1)[-1])
+            if not isinstance(found, dict):
+                raise OpenAPIError(f"{self.source}: unresolved reference {ref}")
+            return found
+        return p
+
     def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         seen = 0
         while isinstance(schema, dict) and "$ref" in schema and seen < 20:
@@ -182,6 +235,10 @@ class _Mapper:
                 merged["required"] += part.get("required") or []
             return merged
         return schema if isinstance(schema, dict) else {}
+
+
+_LIST_QUERY = {"q", "limit", "offset"}  # what the list endpoints take
+_PASSWORD_NAMES = {"password", "passwd", "pwd", "passcode"}  # plain strings by the document, secrets by name
 
 
 def _action(method: str, route: str, params: list[str]) -> str | None:
@@ -208,6 +265,9 @@ def _fields(schema: dict[str, Any], assumptions: list[str], where: str) -> list[
         if name == "id" or (isinstance(prop, dict) and prop.get("readOnly")):
             continue
         kind = _type(prop if isinstance(prop, dict) else {})
+        if kind == "string" and name.lower() in _PASSWORD_NAMES:
+            kind = "password"
+            assumptions.append(f"{where}.{name}: stored as a slow hash and never returned (it names a password)")
         if kind is None:
             assumptions.append(f"{where}.{name}: a nested object or array is not stored; left out")
             continue

@@ -75,10 +75,18 @@ class RulesResult:
     rounds: int = 0  # repair rounds over all checks
 
 
+_STOP = {"the", "and", "for", "per", "with", "from", "has", "are", "was", "its", "num", "count"}
+
+
 def _mentions(text: str, f: FieldSpec) -> bool:
+    """The rule names the field: its label, its name, or a word of its name ("start date" for starts_on)."""
     lowered = text.lower()
     names = {f.name, f.name.replace("_", " ")} | ({f.description} if f.description else set())
-    return any(n and n.lower() in lowered for n in names)
+    if any(n and n.lower() in lowered for n in names):
+        return True
+    words = re.findall(r"[a-z]+", lowered)
+    stems = {t.rstrip("s") for t in f.name.split("_") if len(t) >= 3 and t not in _STOP}
+    return any(len(stem) >= 3 and any(w.startswith(stem) for w in words) for stem in stems)
 
 
 def _named_entity(text: str, e: EntitySpec) -> bool:
@@ -99,7 +107,8 @@ def place(spec: AppSpec, rule: str) -> tuple[Status | None, str, EntitySpec | No
     if not fields:
         if spec.auth.kind == "token" and _AUTH_WORDS.search(rule):
             return "covered", "login and per-user data are enforced by the templates", None
-        return "not enforced", "it names no field of any entity, and a check sees one record's fields", None
+        if not _named_entity(rule, entity):
+            return "not enforced", "it names no entity or field, and a check sees one record's fields", None
     if not any(ep.action in ("create", "update", "register") for ep in spec.endpoints_for(entity.name)):
         return "not enforced", f"{entity.name} has no create or update endpoint to check", None
     return None, "", entity

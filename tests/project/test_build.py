@@ -13,7 +13,7 @@ from aigc.project.pipeline import build_project
 from aigc.project.spec import AppSpec
 from aigc.sandbox import Sandbox
 from tests.project.specs import BLOG, EVENTS, REGISTRATION, SHOP, TODO
-from tests.project.test_openapi import BOOKSHOP
+from tests.project.test_openapi import BOOKSHOP, PETSTORE, PETSTORE_EXPANDED
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(
-    "spec", [REGISTRATION, TODO, BLOG, EVENTS, SHOP, spec_from_openapi(BOOKSHOP)], ids=lambda s: s.name
+    "spec",
+    [REGISTRATION, TODO, BLOG, EVENTS, SHOP, *map(spec_from_openapi, (BOOKSHOP, PETSTORE, PETSTORE_EXPANDED))],
+    ids=lambda s: s.name,
 )
 def test_project_passes_its_tests_and_answers_every_endpoint(
     spec: AppSpec, box: Sandbox, home: Path, tmp_path: Path

@@ -146,3 +146,13 @@ def test_a_spec_with_a_rule_gets_a_verified_check_and_no_rules_leaves_it_words(t
     (rule,) = json.loads(plain.stdout)["rules"]
     assert rule["status"] == "not enforced" and "no model was asked" in rule["why"]
     assert not (tmp_path / "plain" / "backend" / "checks").exists()
+
+
+def test_the_real_petstore_document_builds_and_says_what_it_left_out(tmp_path: Path) -> None:
+    from tests.project.test_openapi import PETSTORE
+
+    r = run_aigc("new", "--openapi", str(PETSTORE), "-o", str(tmp_path / "pets"), env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "not built (" in r.stderr and "POST /pet/{petId}/uploadImage" in r.stderr
+    report = json.loads((tmp_path / "pets" / "aigc-report.json").read_text())
+    assert report["done"] and report["source"] == "openapi" and report["tests"]["failed"] == 0

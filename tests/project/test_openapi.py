@@ -58,11 +58,11 @@ def test_a_document_that_does_not_parse_names_the_line(tmp_path: Path) -> None:
         ("openapi: 3.0.0\npaths: {}\n", "no paths"),
         (
             "openapi: 3.0.0\npaths:\n  /a/{x}/b:\n    post:\n      responses: {'200': {description: ok}}\n",
-            "POST /a/{x}/b is not a collection or item operation",
+            "no operation can be built from templates: POST /a/{x}/b is not a collection or item operation",
         ),
     ],
 )
-def test_documents_the_templates_cannot_build_are_refused(tmp_path: Path, text: str, message: str) -> None:
+def test_documents_nothing_of_which_can_be_built_are_refused(tmp_path: Path, text: str, message: str) -> None:
     doc = tmp_path / "doc.yaml"
     doc.write_text(text)
     with pytest.raises(OpenAPIError, match=message):
@@ -78,3 +78,38 @@ def test_an_example_the_field_refuses_is_not_used_and_a_yaml_date_is_read(tmp_pa
     assert price is not None and price.example is None
     assert spec.entity("Book").field("published").example == "2024-03-01"  # type: ignore[union-attr]
     assert any("Book" in a and "price" in a and "-3" in a for a in spec.assumptions), spec.assumptions
+
+
+PETSTORE = BOOKSHOP.parent / "petstore.yaml"
+PETSTORE_EXPANDED = BOOKSHOP.parent / "petstore-expanded.yaml"
+
+
+def test_the_real_petstore_builds_what_templates_can_and_lists_the_rest() -> None:
+    spec = spec_from_openapi(PETSTORE)
+    got = {(ep.method, ep.path, ep.action) for ep in spec.endpoints}
+    assert got == {
+        ("POST", "/pet", "create"),
+        ("GET", "/pet/findByStatus", "list"),
+        ("GET", "/pet/{petId}", "get"),
+        ("DELETE", "/pet/{petId}", "delete"),
+        ("POST", "/store/order", "create"),
+        ("GET", "/store/order/{orderId}", "get"),
+        ("DELETE", "/store/order/{orderId}", "delete"),
+        ("POST", "/user", "register"),  # a password: registered, stored as a hash
+    }
+    user = spec.entity("User")
+    assert user is not None and user.field("password").type == "password"  # type: ignore[union-attr]
+    skipped = [a for a in spec.assumptions if a.startswith("not built: ")]
+    assert any("POST /pet/{petId}/uploadImage" in a for a in skipped)
+    assert any("GET /user/{username}" in a and "string username" in a for a in skipped)
+    assert any("GET /pet/findByTags would be a second list of Pet" in a for a in skipped)
+    assert any("query parameter status is not supported" in a for a in spec.assumptions)
+    assert len(set(spec.assumptions)) == len(spec.assumptions)
+
+
+def test_petstore_expanded_keeps_its_error_shape_from_the_default_response() -> None:
+    spec = spec_from_openapi(PETSTORE_EXPANDED)
+    assert {(ep.method, ep.path, ep.success_status) for ep in spec.endpoints} == {
+        ("GET", "/pets", 200), ("POST", "/pets", 200), ("GET", "/pets/{id}", 200), ("DELETE", "/pets/{id}", 204)
+    }  # fmt: skip
+    assert spec.error_style == "flat"  # its Error schema is {code, message}, given only as the default response

@@ -28,7 +28,10 @@ def new(
     run: Annotated[bool, typer.Option("--run", help="Serve the app on loopback afterwards.")] = False,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port for --run (0: a free one).")] = 0,
     rules: Annotated[
-        bool, typer.Option("--rules/--no-rules", help="Have the model write verified checks for business rules.")
+        bool,
+        typer.Option(
+            "--rules/--no-rules", help="Have the model write verified checks for business rules and code for actions."
+        ),
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     model: o.ModelOpt = None,
@@ -137,11 +140,13 @@ def _show(report: Any) -> None:
     if probe.log:
         out.print(probe.log, markup=False)
     _assumptions(spec.assumptions)
-    if report.rules:
-        out.print("business rules:")
-        colour = {"enforced": "green", "covered": "green", "not enforced": "yellow"}
-        for r in report.rules:
-            out.print(f"  - [{colour[r.status]}]{r.status}[/]: {escape(r.rule)} ({escape(r.why)})")
+    colour = {"enforced": "green", "covered": "green", "not enforced": "yellow"}
+    for title, outcomes in (("business rules", report.rules), ("actions", report.actions)):
+        if outcomes:
+            out.print(f"{title}:")
+        for r in outcomes:
+            status = "served" if title == "actions" and r.status == "enforced" else r.status
+            out.print(f"  - [{colour[r.status]}]{status}[/]: {escape(r.rule)} ({escape(r.why)})")
     verdict = "[green]done[/]: tests pass and the app answers every endpoint" if report.done else "[red]not done[/]"
     out.print(f"{verdict} · {report.seconds:.1f} s · report: {report.folder / 'aigc-report.json'}")
     out.print(f"run it: cd {report.folder} && {report.to_json()['run']}", markup=False)

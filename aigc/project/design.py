@@ -8,18 +8,34 @@ visible only to their owner: another user's row answers 404, as if it did not ex
 
 from __future__ import annotations
 
-from aigc.project.spec import Action, AppSpec, EndpointSpec, EntitySpec, ErrorCase, Method, PageSpec
+from aigc.project.spec import Action, ActionSpec, AppSpec, EndpointSpec, EntitySpec, ErrorCase, Method, PageSpec
 
 
 def complete(spec: AppSpec) -> AppSpec:
     """The spec with standard endpoints and pages where it has none (an OpenAPI spec keeps its own)."""
     endpoints = spec.endpoints or [ep for e in spec.entities for ep in standard_endpoints(spec, e)]
     endpoints = [_with_rule_errors(spec, ep) for ep in endpoints]
+    have = {(ep.method, ep.path) for ep in endpoints}
+    endpoints += [ep for a in spec.actions if a.code and ("POST", (ep := _action_endpoint(spec, a)).path) not in have]
     pages = spec.pages or [PageSpec(entity=e.name, title=_title(e)) for e in spec.entities]
     return AppSpec.model_validate(
         spec.model_dump()
         | {"endpoints": [ep.model_dump() for ep in endpoints], "pages": [p.model_dump() for p in pages]}
     )
+
+
+def _action_endpoint(spec: AppSpec, action: ActionSpec) -> EndpointSpec:
+    """The endpoint of an action whose code is written: POST on one row, the row answered as it is after."""
+    entity = spec.entity(action.entity)
+    owned = " (or it belongs to another user)" if entity is not None and entity.owned else ""
+    errors = [
+        ErrorCase(status=404, kind="not_found", when="no such id" + owned),
+        ErrorCase(status=action.refused_status, kind="rule", when="the action is not allowed for this row"),
+    ]
+    if spec.auth.kind == "token":
+        errors.append(ErrorCase(status=401, kind="unauthorized", when="no valid token"))
+    return EndpointSpec(method="POST", path=spec.action_path(action), action="custom", entity=action.entity,
+                        summary=action.description, errors=errors, auth_required=spec.auth.kind == "token")  # fmt: skip
 
 
 def _with_rule_errors(spec: AppSpec, ep: EndpointSpec) -> EndpointSpec:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from aigc.errors import UsageError
-from aigc.project.spec import AppSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec, snake
+from aigc.project.spec import ActionSpec, AppSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec, snake
 
 _KINDS = {
     400: "validation", 422: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
@@ -62,6 +62,7 @@ class _Mapper:
         self.assumptions: list[str] = []
         self.flat_errors = False
         self.built: dict[tuple[str, str], str] = {}  # (entity, action) -> the route that has it
+        self.pending_actions: list[tuple[str, dict[str, Any]]] = []
 
     def spec(self) -> AppSpec:
         ops = [(route, m, item[m]) for route, item in self.doc["paths"].items() for m in _METHODS if m in item]
@@ -70,6 +71,7 @@ class _Mapper:
         skipped: list[str] = []
         mapped = {i: self._operation(*ops[i], skipped) for i in order}
         endpoints = [ep for i in range(len(ops)) if (ep := mapped[i]) is not None]
+        actions = [a for route, op in self.pending_actions if (a := self._action_of(route, op, skipped))]
         if not endpoints:
             raise OpenAPIError(f"{self.source}: no operation can be built from templates: {'; '.join(skipped)}")
         self.assumptions += [f"not built: {why}" for why in skipped]
@@ -83,12 +85,30 @@ class _Mapper:
             assumptions=list(dict.fromkeys(self.assumptions)),  # a schema used by several operations notes once
             language="zh" if re.search(r"[\u4e00-\u9fff]", name) else "en",
             error_style="flat" if self.flat_errors else "nested",
+            actions=actions,
         )
+
+    def _action_of(self, route: str, op: dict[str, Any], skipped: list[str]) -> ActionSpec | None:
+        """POST /tasks/{id}/complete on a built entity: an action whose code the model writes at build time."""
+        base, _, name = route.rpartition("/")
+        entity = self.entities.get(base.split("{")[0].rstrip("/"))
+        if entity is None or entity.has_password:
+            skipped.append(f"POST {route}: no entity at {base} to act on")
+            return None
+        words = str(op.get("description") or op.get("summary") or op.get("operationId") or name).strip()
+        success = sorted(int(c) for c in (op.get("responses") or {}) if str(c).isdigit() and 200 <= int(c) < 300)
+        if success and success[0] != 200:
+            self.assumptions.append(f"POST {route}: answers 200 with the changed {entity.name}, not {success[0]}")
+        self.assumptions.append(f"POST {route}: an action the model writes from its description: {words[:200]}")
+        return ActionSpec(entity=entity.name, name=re.sub(r"\W+", "_", name), description=words[:500], path=route)
 
     def _operation(self, route: str, method: str, op: dict[str, Any], skipped: list[str]) -> EndpointSpec | None:
         """The endpoint, or None with the reason in `skipped` (the rest of the document is still built)."""
         where = f"{method.upper()} {route}"
         action = _action(method, route, re.findall(r"{([^}]+)}", route))
+        if action is None and method == "post" and _ACTION_ROUTE.match(route) and not self._request_body(op):
+            self.pending_actions.append((route, op))  # POST /tasks/{id}/complete: the model writes it
+            return None
         if action is None:
             skipped.append(f"{where} is not a collection or item operation (list, create, get, update, delete)")
             return None
@@ -238,6 +258,7 @@ class _Mapper:
 
 
 _LIST_QUERY = {"q", "limit", "offset"}  # what the list endpoints take
+_ACTION_ROUTE = re.compile(r"^/[^{}]+/{[^}]+}/[A-Za-z][A-Za-z0-9_-]*$")  # /tasks/{id}/complete
 _PASSWORD_NAMES = {"password", "passwd", "pwd", "passcode"}  # plain strings by the document, secrets by name
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from aigc.code.checks import check
 from aigc.engines.base import Engine, GenerationParams
 from aigc.errors import UsageError
+from aigc.project.actions import code_actions
 from aigc.project.probe import build_plan
 from aigc.project.rules import RuleOutcome, code_rules, without_model
 from aigc.project.runner import ProbeResult, TestRun, probe, project_env, run_tests
@@ -43,7 +44,8 @@ class ProjectReport:
     repair_rounds: int = 0
     spec_tokens: int = 0
     rules: list[RuleOutcome] = field(default_factory=list)
-    rules_tokens: int = 0
+    actions: list[RuleOutcome] = field(default_factory=list)  # rule = the action's description
+    rules_tokens: int = 0  # the model's tokens for checks and actions
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # stage -> seconds
 
@@ -77,6 +79,7 @@ class ProjectReport:
             if self.probe is None
             else {"started": self.probe.started, "ok": self.probe.ok, "steps": self.probe.steps, "log": self.probe.log},
             "rules": [r.to_json() for r in self.rules],
+            "actions": [a.to_json() for a in self.actions],
             "repair_rounds": self.repair_rounds,
             "spec_tokens": self.spec_tokens,
             "rules_tokens": self.rules_tokens,
@@ -180,6 +183,21 @@ def build_project(
         report.repair_rounds = coded.rounds
     elif todo:
         report.rules += without_model(spec, todo, "no model was asked to write its check")
+    report.actions = [RuleOutcome(a.description, "enforced", "the spec gives its code; its tests run with the "
+                                  "project's", a.entity, a.function) for a in spec.actions if a.code]  # fmt: skip
+    uncoded = [a for a in spec.actions if not a.code]
+    if uncoded and engine_factory is not None:
+        end = stage("actions", f"writing {len(uncoded)} action(s)")
+        acted = code_actions(spec, engine_factory(), params or GenerationParams(max_tokens=512), sandbox=box,
+                             candidates=rule_candidates, on_event=say)  # fmt: skip
+        end()
+        spec = report.spec = acted.spec
+        report.actions += acted.outcomes
+        report.rules_tokens += acted.usage.total_tokens
+        report.repair_rounds += acted.rounds
+    elif uncoded:
+        report.actions += [RuleOutcome(a.description, "not enforced", "no model was asked to write its code",
+                                       a.entity) for a in uncoded]  # fmt: skip
     end = stage("files", f"writing {len(spec.entities)} entities, {len(spec.endpoints)} endpoints")
     report.files = write_files(spec, out)
     end()

@@ -38,7 +38,7 @@ from aigc.verify.tests import TestCase
 Status = Literal["enforced", "covered", "not enforced"]
 _UNIQUE_WORDS = re.compile(r"已存在|已经存在|已被|重复|唯一|不能相同|exist|unique|taken|duplicate|already", re.I)
 _AUTH_WORDS = re.compile(r"登录|登陆|自己的|本人|log\s?in|sign\s?in|their own|own\b|authenticat", re.I)
-_TYPE_WORDS = {
+TYPE_WORDS = {
     "string": "a string",
     "text": "a string (long text)",
     "email": "a string (an email address)",
@@ -120,7 +120,7 @@ def check_requirement(spec: AppSpec, entity: EntitySpec, rule: str, function: st
     for f in entity.fields:
         if f.type == "password":
             continue
-        kind = _TYPE_WORDS[f.type].format(ref=f.ref)
+        kind = TYPE_WORDS[f.type].format(ref=f.ref)
         optional = "" if f.required else "; may be None"
         label = f" ({f.description})" if f.description and f.description != f.name else ""
         keys.append(f"- {f.name}{label}: {kind}{optional}")

@@ -8,13 +8,14 @@ pydantic annotation, a sample value for the tests), so the templates stay loops 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import jinja2
 
-from aigc.project.spec import AppSpec, CheckSpec, EndpointSpec, EntitySpec, FieldSpec, snake
+from aigc.project.spec import ActionSpec, AppSpec, CheckSpec, EndpointSpec, EntitySpec, FieldSpec, snake
 
 _PY = {
     "string": "str",
@@ -128,6 +129,7 @@ class EntityView:
     fields: list[FieldView]
     endpoints: list[EndpointSpec]
     checks: list[CheckSpec]
+    actions: list[ActionSpec]
 
     @property
     def name(self) -> str:
@@ -166,6 +168,7 @@ def views(spec: AppSpec) -> list[EntityView]:
             [field_view(f, spec.language) for f in e.fields],
             spec.endpoints_for(e.name),
             [c for c in spec.checks if c.entity == e.name],
+            [a for a in spec.actions if a.entity == e.name and a.code],
         )
         for e in spec.entities
     ]
@@ -212,12 +215,19 @@ def render(spec: AppSpec) -> dict[str, str]:
         "validation_status": validation_statuses(spec),
         "password_min": PASSWORD_MIN,
         "sample_expr": sample_expr,
+        "action_path": spec.action_path,
         "invalid_values": invalid_values,
         "MISSING": MISSING,
     }
     env.filters["py"] = repr
+    env.filters["regex_params"] = lambda path: re.findall(r"{([A-Za-z_][A-Za-z0-9_]*)}", path)
     rendered = {_target(name): env.get_template(name).render(**context) for name in template_names()}
     files = {name: text for name, text in rendered.items() if text.strip()}  # a part the spec does not need
+    for a in spec.actions:
+        if a.code and a.function:
+            said = [f"Action {a.name} of {a.entity}: {line}" for line in a.description.splitlines()]
+            said += ["Written by aigc-coder's model; kept because it passed the tests in tests/test_api.py."]
+            files[f"backend/actions/{a.function}.py"] = "".join(f"# {x}\n" for x in said) + "\n" + a.code.strip() + "\n"
     for c in spec.checks:  # the model's code, each check in its own module (helpers cannot collide)
         said = [f"Business rule: {line}" for line in c.rule.splitlines()]
         said += ["Written by aigc-coder's model; kept because it passed the tests in tests/test_api.py."]
@@ -265,7 +275,16 @@ def frontend_spec(spec: AppSpec) -> dict[str, Any]:
                     }
                     for f in e.fields
                 ],
-                "endpoints": {ep.action: {"method": ep.method, "path": ep.path} for ep in spec.endpoints_for(e.name)},
+                "endpoints": {
+                    ep.action: {"method": ep.method, "path": ep.path}
+                    for ep in spec.endpoints_for(e.name)
+                    if ep.action != "custom"
+                },
+                "actions": [
+                    {"name": a.name, "label": a.description, "path": spec.action_path(a)}
+                    for a in spec.actions
+                    if a.entity == e.name and a.code
+                ],
             }
             for e in spec.entities
         ],

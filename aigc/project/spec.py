@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 FieldType = Literal["string", "text", "integer", "number", "boolean", "date", "datetime", "email", "password", "ref"]
-Action = Literal["list", "create", "get", "update", "delete", "register", "login", "me"]
+Action = Literal["list", "create", "get", "update", "delete", "register", "login", "me", "custom"]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RESERVED_FIELDS = {"id", "owner_id", "created_at", "password_hash"}
@@ -174,7 +174,7 @@ class EndpointSpec(BaseModel):
 
     @model_validator(mode="after")
     def _params(self) -> EndpointSpec:
-        wants = 1 if self.action in ("get", "update", "delete") else 0
+        wants = 1 if self.action in ("get", "update", "delete", "custom") else 0
         if len(self.path_params) != wants:
             raise ValueError(f"{self.method} {self.path}: a {self.action} endpoint takes {wants} path parameter(s)")
         return self
@@ -218,6 +218,44 @@ class CheckSpec(BaseModel):
         return self
 
 
+class ActionSpec(BaseModel):
+    """A custom endpoint on one row, POST <path>: `function(record) -> dict | str` returns the fields to
+    change, or a message when the action is not allowed for that row (answered with `refused_status`).
+    The model writes `code` when the project is built; until then the action has no endpoint."""
+
+    entity: str
+    name: str  # e.g. complete; the endpoint is POST /api/<table>/{id}/<name> unless `path` says otherwise
+    description: str = Field(min_length=1)  # what it does, in words
+    path: str | None = None
+    code: str | None = None
+    function: str | None = None  # defined by `code`
+    tests: list[str] = Field(default_factory=list)  # asserts the code passed (model-written, kept)
+    refused_status: int = Field(default=409, ge=400, le=499)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _identifier(snake(v), "action")
+
+    @model_validator(mode="after")
+    def _code(self) -> ActionSpec:
+        if self.path is not None and (not self.path.startswith("/") or ".." in self.path):
+            raise ValueError(f"action {self.name}: path {self.path!r} must start with / and hold no '..'")
+        if self.code is not None:
+            if self.function is None:
+                raise ValueError(f"action {self.name}: code without the name of its function")
+            _identifier(self.function, "action function")
+            try:
+                tree = ast.parse(self.code)
+            except SyntaxError as exc:
+                raise ValueError(
+                    f"action {self.name}: its code does not parse ({exc.msg}, line {exc.lineno})"
+                ) from None
+            if not any(isinstance(n, ast.FunctionDef) and n.name == self.function for n in tree.body):
+                raise ValueError(f"action {self.name}: its code defines no function {self.function}")
+        return self
+
+
 class PageSpec(BaseModel):
     entity: str
     title: str
@@ -240,6 +278,7 @@ class AppSpec(BaseModel):
     auth: AuthSpec = Field(default_factory=AuthSpec)
     rules: list[str] = Field(default_factory=list)  # business rules in words, as the requirement states them
     checks: list[CheckSpec] = Field(default_factory=list)  # the rules enforced by code
+    actions: list[ActionSpec] = Field(default_factory=list)  # custom endpoints on one row
     assumptions: list[str] = Field(default_factory=list)  # what was decided where the requirement was silent
     language: Literal["zh", "en"] = "en"
     # {"error": {...}}, or {code, message} where an OpenAPI document's error schema says so
@@ -260,9 +299,12 @@ class AppSpec(BaseModel):
         for c in self.checks:
             if c.entity not in names:
                 raise ValueError(f"check {c.function} is about unknown entity {c.entity!r}")
-        functions = [c.function for c in self.checks]
+        for a in self.actions:
+            if a.entity not in names:
+                raise ValueError(f"action {a.name} is about unknown entity {a.entity!r}")
+        functions = [c.function for c in self.checks] + [a.function for a in self.actions if a.function]
         if len(set(functions)) != len(functions):
-            raise ValueError("two checks share a function name")
+            raise ValueError("two checks or actions share a function name")
         routes = [(ep.method, ep.path) for ep in self.endpoints]
         if len(set(routes)) != len(routes):
             raise ValueError("two endpoints share a method and path")
@@ -280,6 +322,10 @@ class AppSpec(BaseModel):
 
     def entity(self, name: str) -> EntitySpec | None:
         return next((e for e in self.entities if e.name == name), None)
+
+    def action_path(self, action: ActionSpec) -> str:
+        entity = self.entity(action.entity)
+        return action.path or f"/api/{entity.table if entity else snake(action.entity)}/{{id}}/{action.name}"
 
     def endpoints_for(self, entity: str) -> list[EndpointSpec]:
         return [ep for ep in self.endpoints if ep.entity == entity]

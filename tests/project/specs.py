@@ -121,3 +121,20 @@ SHOP = complete(AppSpec.model_validate({
         "rejects": {"price": 10.0, "sale_price": 12.0},
     }],
 }))  # fmt: skip
+
+COMPLETE_TASK = """def complete_task(record: dict) -> dict | str:
+    if record["done"]:
+        return "the task is already done"
+    return {"done": True}
+"""
+TASKS = complete(AppSpec.model_validate({
+    "name": "Tasks",
+    "entities": [{"name": "Task", "fields": [
+        {"name": "title"}, {"name": "done", "type": "boolean", "example": False}]}],
+    "actions": [{
+        "entity": "Task", "name": "complete", "description": "mark the task done; a done task cannot be completed",
+        "code": COMPLETE_TASK, "function": "complete_task",
+        "tests": ["assert complete_task({'title': 'a', 'done': False}) == {'done': True}",
+                  "assert isinstance(complete_task({'title': 'a', 'done': True}), str)"],
+    }],
+}))  # fmt: skip

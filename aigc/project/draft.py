@@ -63,10 +63,20 @@ DRAFT_SCHEMA: dict[str, Any] = {
             },
         },
         "rules": {"type": "array", "maxItems": 5, "items": _STR},
+        "actions": {
+            "type": "array",
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "properties": {"entity": _STR, "name": _STR, "description": _STR},
+                "required": ["entity", "name", "description"],
+            },
+        },
         "assumptions": {"type": "array", "maxItems": 5, "items": _STR},
     },
-    "required": ["in_scope", "refusal", "app_name", "summary", "login_required", "entities", "rules", "assumptions"],
-}
+    "required": ["in_scope", "refusal", "app_name", "summary", "login_required", "entities", "rules", "actions",
+                 "assumptions"],
+}  # fmt: skip
 # Asked of a web-app generator, these are not web apps: refused before the model is asked anything.
 _OUT_OF_SCOPE = re.compile(
     r"desktop (app|application|gui)|\bgui\b|tkinter|pyqt|pyside|wxpython|electron|\bios\b|android|"
@@ -77,7 +87,11 @@ _OUT_OF_SCOPE = re.compile(
 
 # Names small models give to answers rather than to stored things ("Error" with a message field).
 _NOT_DATA = {"Error", "Errors", "Response", "Result", "Message", "Success", "Status", "Request", "Api", "App",
-             "Search", "Query", "Filter", "Login", "Register", "Registration", "Auth", "Token", "Session"}  # fmt: skip
+             "Search", "Query", "Filter", "Login", "Register", "Registration", "Auth", "Token", "Session",
+             "Assumption", "Assumptions", "Rule", "Rules"}  # fmt: skip
+# An "entity" named for something done to another one (MarkTaskAsDone, ApproveLeave) is an action on it.
+_ACTION_VERBS = {"mark", "complete", "finish", "approve", "reject", "cancel", "return", "close", "reopen", "publish",
+                 "archive", "confirm", "accept", "decline", "assign", "start", "stop", "pay", "ship"}  # fmt: skip
 _ACCOUNT_NAMES = ("User", "Member", "Account", "Customer", "Player", "Student", "Employee")
 # Words that say people have accounts; without them a draft's login (copied from an example) is dropped.
 _ACCOUNT_WORDS = re.compile(
@@ -177,6 +191,8 @@ def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
     """The draft normalized into a complete spec. Fixes that change what the model wrote are assumptions."""
     assumptions = _distinct(draft.get("assumptions"))
     entities = _entities(draft, assumptions)
+    entities, verbs = _verbs_as_actions(entities, assumptions)
+    draft = {**draft, "actions": [*(draft.get("actions") or []), *verbs]}
     if not _ACCOUNT_WORDS.search(requirement):
         entities = _without_accounts(entities, assumptions)
     login = bool(draft.get("login_required")) or any(e["owned"] for e in entities)
@@ -204,11 +220,52 @@ def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
             "entities": entities,
             "auth": auth,
             "rules": _distinct(draft.get("rules")),
+            "actions": _actions(draft, entities, assumptions),
             "assumptions": assumptions,
             "language": language_of(requirement),
         }
     )
     return complete(spec)
+
+
+def _verbs_as_actions(
+    entities: list[dict[str, Any]], assumptions: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Entities named for a verb on another entity (MarkTaskAsDone) become actions on that entity."""
+    kept, actions = [], []
+    names = {e["name"] for e in entities}
+    for e in entities:
+        words = snake(e["name"]).split("_")
+        target = next((n for n in names if n != e["name"] and snake(n) in words[1:]), None)
+        if words[0] in _ACTION_VERBS and target is not None:
+            said = " ".join(words)
+            actions.append({"entity": target, "name": snake(e["name"]), "description": e["description"] or said})
+            assumptions.append(f"{e['name']} is something done to a {target}, not stored data: an action on {target}")
+        else:
+            kept.append(e)
+    return kept, actions
+
+
+def _actions(draft: dict[str, Any], entities: list[dict[str, Any]], assumptions: list[str]) -> list[dict[str, Any]]:
+    """Actions on a kept, non-account entity, with a usable name and a description; the rest are noted."""
+    out: list[dict[str, Any]] = []
+    kept = {e["name"]: e for e in entities}
+    for a in draft.get("actions") or []:
+        entity = kept.get(_camel(str(a.get("entity") or "")))
+        name = snake(re.sub(r"[^A-Za-z0-9]+", "_", str(a.get("name") or "")).strip("_"))
+        words = str(a.get("description") or "").strip()
+        usable = entity is not None and not any(f["type"] == "password" for f in entity["fields"])
+        if not usable or not re.match(r"^[a-z][a-z0-9_]*$", name) or not words or name in _CRUD_WORDS:
+            assumptions.append(f"action {a.get('name')!r} on {a.get('entity')!r} left out (no such entity, a "
+                               "standard operation, or no usable name)")  # fmt: skip
+            continue
+        if name not in {x["name"] for x in out}:
+            out.append({"entity": entity["name"], "name": name, "description": words[:500]})  # type: ignore[index]
+    return out
+
+
+_CRUD_WORDS = {"create", "add", "new", "list", "get", "read", "view", "show", "update", "edit", "delete", "remove",
+               "search", "register", "login", "logout"}  # fmt: skip
 
 
 def _entities(draft: dict[str, Any], assumptions: list[str]) -> list[dict[str, Any]]:

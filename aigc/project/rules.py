@@ -37,6 +37,11 @@ from aigc.verify.tests import TestCase
 
 Status = Literal["enforced", "covered", "not enforced"]
 _UNIQUE_WORDS = re.compile(r"已存在|已经存在|已被|重复|唯一|不能相同|exist|unique|taken|duplicate|already", re.I)
+_REQUIRED_WORDS = re.compile(
+    r"不能为空|不能是空|不可为空|必填|必须填写|required|must not be empty|cannot be empty|"
+    r"can't be empty|must be (given|provided)",
+    re.I,
+)
 _AUTH_WORDS = re.compile(r"登录|登陆|自己的|本人|log\s?in|sign\s?in|their own|own\b|authenticat", re.I)
 TYPE_WORDS = {
     "string": "a string",
@@ -96,11 +101,16 @@ def _named_entity(text: str, e: EntitySpec) -> bool:
 
 def place(spec: AppSpec, rule: str) -> tuple[Status | None, str, EntitySpec | None]:
     """Where a rule goes: (covered or not enforced, why, None), or (None, "", the entity its check is for)."""
+    secrets = [f for e in spec.entities for f in e.fields if f.type == "password" and _mentions(rule, f)]
+    if secrets:
+        return "not enforced", "a check never sees a password (the templates require 8 to 128 characters)", None
     scored = []
     for e in spec.entities:
         fields = [f for f in e.fields if f.type != "password" and _mentions(rule, f)]
         scored.append((len(fields) * 2 + _named_entity(rule, e), fields, e))
     _, fields, entity = max(scored, key=lambda s: s[0])
+    if fields and all(f.required for f in fields) and _REQUIRED_WORDS.search(rule):
+        return "covered", f"{', '.join(f.name for f in fields)} is required: an empty value is a validation error", None
     unique = [f for f in fields if f.unique]
     if unique and _UNIQUE_WORDS.search(rule):
         return "covered", f"the unique field {unique[0].name} of {entity.name} enforces it (a conflict error)", None
@@ -362,6 +372,10 @@ def code_rules(
             for r in verification.tests
             if r.test.source == "model" and r.test.name not in verification.discarded
         ]
+        if not kept:
+            why = "none of the model's tests of it survived, so nothing shows it checks the rule"
+            result.outcomes.append(RuleOutcome(rule, "not enforced", why, entity.name, None, report))
+            continue
         check = CheckSpec(rule=rule, entity=entity.name, function=function, code=generated.code, tests=kept)
         wired, check, why = wire(result.spec, entity, check, sandbox)
         if wired is None:

@@ -170,3 +170,40 @@ def test_an_entity_meant_as_the_account_gets_the_password_instead_of_a_second_us
     assert [e.name for e in spec.entities] == ["User", "CheckIn"]
     user = spec.entity("User")
     assert user is not None and user.has_password and spec.auth.kind == "token"
+
+
+def test_an_entity_named_for_a_verb_on_another_becomes_an_action() -> None:
+    from aigc.project.draft import to_spec
+
+    answer = draft()
+    answer["entities"].append(
+        {
+            "name": "Task",
+            "label": "Task",
+            "owned_by_user": False,
+            "fields": [
+                {"name": "title", "type": "string", "required": True, "unique": False, "label": "Title", "ref": ""}
+            ],
+        }
+    )
+    answer["entities"].append(
+        {
+            "name": "MarkTaskAsDone",
+            "label": "",
+            "owned_by_user": False,
+            "fields": [
+                {"name": "task_id", "type": "ref", "required": True, "unique": False, "label": "", "ref": "Task"}
+            ],
+        }
+    )
+    answer["actions"] = [
+        {"entity": "Task", "name": "delete", "description": "remove it"},
+        {"entity": "Nothing", "name": "archive", "description": "archive it"},
+    ]
+    spec = to_spec(answer, "a todo list: tasks with a title, and I can mark a task as done")
+    assert [e.name for e in spec.entities] == ["Task"]  # no accounts: the requirement names none
+    assert [(a.entity, a.name, a.description) for a in spec.actions] == [
+        ("Task", "mark_task_as_done", "mark task as done")
+    ]
+    assert any("MarkTaskAsDone is something done to a Task" in a for a in spec.assumptions)
+    assert sum("left out (no such entity" in a for a in spec.assumptions) == 2  # a CRUD name, an unknown entity

@@ -47,6 +47,10 @@ def test_rules_are_placed_before_any_model_runs() -> None:
     assert status is None and entity is not None and entity.name == "Product"
     assert place(shop, "the shop opens at nine")[0] == "not enforced"
     assert place(TODO, "each user sees only their own tasks")[0] == "covered"
+    assert place(REGISTRATION, "用户名不能为空")[0] == "covered"  # a required field
+    assert place(REGISTRATION, "密码长度不能超过20个字符")[1].startswith("a check never sees a password")
+    status, _, entity = place(REGISTRATION, "用户名长度不能超过20个字符")
+    assert status is None and entity is not None and entity.name == "User"
 
 
 def test_the_requirement_names_every_key_and_the_contract() -> None:

@@ -1,5 +1,6 @@
 """`aigc new` over requirements written for this benchmark (none used while developing the templates):
-the share of projects whose tests pass and whose started app answers every endpoint; minutes per project.
+the share of projects whose tests pass and whose started app answers every endpoint; minutes per project;
+what became of the business rules and actions the model drafted (written by the model, as `aigc new` does).
 
     .venv/bin/python benchmarks/fullstack.py [--model 0.5b|1.5b] [--out benchmarks/results/fullstack-0.5b.jsonl]
 
@@ -49,8 +50,9 @@ def run_one(requirement: str, engine: object, home: Path) -> dict[str, object]:
         engine.llama.reset()  # type: ignore[attr-defined]  # the same cache state for every requirement
         drafted = spec_from_requirement(requirement, engine, GenerationParams())  # type: ignore[arg-type]
         spec_s = time.perf_counter() - start
-        with tempfile.TemporaryDirectory() as tmp:
-            report = build_project(drafted.spec, Path(tmp) / "app", home=home, source="requirement")
+        with tempfile.TemporaryDirectory() as tmp:  # as `aigc new` does: rules and actions written by the model
+            report = build_project(drafted.spec, Path(tmp) / "app", home=home, source="requirement",
+                                   engine_factory=lambda: engine, params=GenerationParams(max_tokens=512))  # type: ignore[arg-type,return-value]  # fmt: skip
         tests = report.tests
         row |= {
             "done": report.done,
@@ -63,6 +65,10 @@ def run_one(requirement: str, engine: object, home: Path) -> dict[str, object]:
             "auth": report.spec.auth.kind,
             "spec_tokens": drafted.usage.total_tokens,
             "spec_seconds": round(spec_s, 1),
+            "rules": {r.rule: r.status for r in report.rules},
+            "actions": {a.rule: a.status for a in report.actions},
+            "rules_tokens": report.rules_tokens,
+            "rules_seconds": round(report.stages.get("rules", 0.0) + report.stages.get("actions", 0.0), 1),
             "failures": [o.name for o in tests.outcomes if not o.passed][:10] if tests else [],
         }
     except AigcError as exc:
@@ -94,6 +100,10 @@ def main() -> None:
     minutes = sum(float(r["minutes"]) for r in rows) / len(rows)
     print(f"model {engine.model_name}: {ok}/{len(rows)} projects done ({ok / len(rows):.0%}); "
           f"{minutes:.2f} minutes per project")  # fmt: skip
+    outcomes = [s for r in rows for s in [*r.get("rules", {}).values(), *r.get("actions", {}).values()]]
+    if outcomes:
+        counts = {k: outcomes.count(k) for k in ("enforced", "covered", "not enforced")}
+        print(f"rules and actions: {len(outcomes)} stated; " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
 if __name__ == "__main__":

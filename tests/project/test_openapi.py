@@ -58,7 +58,11 @@ def test_a_document_that_does_not_parse_names_the_line(tmp_path: Path) -> None:
         ("openapi: 3.0.0\npaths: {}\n", "no paths"),
         (
             "openapi: 3.0.0\npaths:\n  /a/{x}/b:\n    post:\n      responses: {'200': {description: ok}}\n",
-            "no operation can be built from templates: POST /a/{x}/b is not a collection or item operation",
+            "no operation can be built from templates: POST /a/{x}/b: no entity at /a/{x} to act on",
+        ),
+        (
+            "openapi: 3.0.0\npaths:\n  /a/{x}/b:\n    get:\n      responses: {'200': {description: ok}}\n",
+            "no operation can be built from templates: GET /a/{x}/b is not a collection or item operation",
         ),
     ],
 )

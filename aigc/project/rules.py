@@ -101,6 +101,10 @@ def _named_entity(text: str, e: EntitySpec) -> bool:
 
 def place(spec: AppSpec, rule: str) -> tuple[Status | None, str, EntitySpec | None]:
     """Where a rule goes: (covered or not enforced, why, None), or (None, "", the entity its check is for)."""
+    words = set(re.findall(r"[a-z]+", rule.lower()))
+    acted = next((a for a in spec.actions if set(a.name.split("_")) - {"a", "as", "the"} <= words), None)
+    if acted is not None:
+        return "covered", f"it asks for the action {acted.name} of {acted.entity} (see actions)", None
     secrets = [f for e in spec.entities for f in e.fields if f.type == "password" and _mentions(rule, f)]
     if secrets:
         return "not enforced", "a check never sees a password (the templates require 8 to 128 characters)", None

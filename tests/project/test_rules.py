@@ -48,6 +48,9 @@ def test_rules_are_placed_before_any_model_runs() -> None:
     assert place(shop, "the shop opens at nine")[0] == "not enforced"
     assert place(TODO, "each user sees only their own tasks")[0] == "covered"
     assert place(REGISTRATION, "用户名不能为空")[0] == "covered"  # a required field
+    from tests.project.specs import TASKS
+
+    assert place(TASKS, "a user can complete a task")[1].startswith("it asks for the action complete")
     assert place(REGISTRATION, "密码长度不能超过20个字符")[1].startswith("a check never sees a password")
     status, _, entity = place(REGISTRATION, "用户名长度不能超过20个字符")
     assert status is None and entity is not None and entity.name == "User"

@@ -42,6 +42,15 @@ _REQUIRED_WORDS = re.compile(
     r"can't be empty|must be (given|provided)",
     re.I,
 )
+# A rule a check can enforce says what a record must or must not be; without such words it restates the
+# data ("每条账目都有金额、类别、日期和备注", "a user can save multiple bookmarks") and the model is not asked.
+_CONDITION_WORDS = re.compile(
+    r"不能|不得|不可|必须|至少|至多|最多|最少|不超过|超过|大于|小于|不少于|不低于|高于|低于|早于|晚于|之前|之后|只能|唯一|"
+    r"重复|已存在|为空|需要|等于|之间|\bmust\b|\bcannot\b|can't|\bnot\b|\bno\b|at least|at most|\bbelow|\babove|"
+    r"greater|less|fewer|\bbefore|\bafter|between|\bonly\b|unique|exceed|\bneed|equal|exist|taken|duplicate|"
+    r"required|empty|\bmax|\bmin|\blimit|positive|negative|\bnever\b",
+    re.I,
+)
 _AUTH_WORDS = re.compile(r"登录|登陆|自己的|本人|log\s?in|sign\s?in|their own|own\b|authenticat", re.I)
 TYPE_WORDS = {
     "string": "a string",
@@ -113,6 +122,11 @@ def place(spec: AppSpec, rule: str) -> tuple[Status | None, str, EntitySpec | No
         fields = [f for f in e.fields if f.type != "password" and _mentions(rule, f)]
         scored.append((len(fields) * 2 + _named_entity(rule, e), fields, e))
     _, fields, entity = max(scored, key=lambda s: s[0])
+    per_user = re.sub(r"only|只能", "", rule)  # "only see their own": about who sees what, not a condition
+    if _AUTH_WORDS.search(rule) and spec.auth.kind != "token" and not _CONDITION_WORDS.search(per_user):
+        return "not enforced", "it asks for per-user data, but the app has no login (say that users log in)", None
+    if not _CONDITION_WORDS.search(rule):
+        return "not enforced", "it states what is stored or shown, not a condition a record must meet", None
     if fields and all(f.required for f in fields) and _REQUIRED_WORDS.search(rule):
         return "covered", f"{', '.join(f.name for f in fields)} is required: an empty value is a validation error", None
     unique = [f for f in fields if f.unique]

@@ -45,7 +45,9 @@ def test_rules_are_placed_before_any_model_runs() -> None:
     assert place(shop, "商品名称不能重复")[0] == "not enforced"  # no field is labelled 名称
     status, _, entity = place(shop, RULE)
     assert status is None and entity is not None and entity.name == "Product"
-    assert place(shop, "the shop opens at nine")[0] == "not enforced"
+    assert place(shop, "the shop opens at nine")[1].startswith("it states what is stored or shown")
+    assert place(shop, "每个商品都有名称和价格")[1].startswith("it states what is stored or shown")
+    assert place(shop, "a customer can only see their own products")[1].endswith("(say that users log in)")
     assert place(TODO, "each user sees only their own tasks")[0] == "covered"
     assert place(REGISTRATION, "用户名不能为空")[0] == "covered"  # a required field
     from tests.project.specs import TASKS
@@ -110,7 +112,7 @@ def scripted(code: str) -> FakeEngine:
 
 
 def test_code_rules_verifies_and_wires_a_check(box: Sandbox) -> None:
-    shop = bare_shop([RULE, "product names are unique", "the shop opens at nine"])
+    shop = bare_shop([RULE, "product names are unique", "the shop opens at nine"])  # one each: checked, covered, not
     result = code_rules(shop, scripted(DISCOUNT_CHECK), GenerationParams(max_tokens=300), sandbox=box)
     by_rule = {o.rule: o for o in result.outcomes}
     assert by_rule[RULE].status == "enforced" and by_rule[RULE].function == "check_product"

@@ -13,7 +13,7 @@ tests then call the endpoint and compare the answer with the function's own resu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from aigc.engines.base import Engine, GenerationParams, Usage
@@ -22,13 +22,13 @@ from aigc.project.rules import (
     MAX_TRIALS,
     TYPE_WORDS,
     RuleOutcome,
-    loosened,
     nearby,
     record,
     records_in,
     valid_for,
     verdicts,
     with_examples,
+    write_verified,
 )
 from aigc.project.spec import ActionSpec, AppSpec, EntitySpec, snake
 from aigc.sandbox import Sandbox
@@ -145,8 +145,6 @@ def code_actions(
     on_event: Callable[[str], None] | None = None,
 ) -> ActionsResult:
     """Write, verify and wire the code of every action that has none; say for each what became of it."""
-    from aigc.verify.pipeline import verified_generate
-
     say = on_event or (lambda _: None)
     result = ActionsResult(spec)
     for index, action in enumerate(spec.actions):
@@ -160,35 +158,17 @@ def code_actions(
             continue
         function = function_name(action)
         say(f"writing the action {action.name} of {entity.name}: {action.description}")
-        generated = verified_generate(
-            action_requirement(result.spec, entity, action, function),
-            engine,
-            replace(params, n=1),
-            language="python",
-            n=candidates,
-            max_rounds=max_rounds,
-            sandbox=sandbox,
-            on_event=lambda m: say(f"  {m}"),
-            adapt_tests=loosened,
-            given_tests=contract_tests(entity, function),
-        )
-        result.usage = result.usage + generated.usage
-        verification = generated.verification
-        assert verification is not None
-        result.rounds += verification.rounds
-        report = verification.to_json()
-        if not verification.passed or verification.entry != function:
-            why = verification.summary if verification.entry == function else f"the code defines no {function}"
-            result.outcomes.append(RuleOutcome(action.description, "not enforced", f"no code passed: {why}",
-                                               entity.name, None, report))  # fmt: skip
+        written = write_verified(action_requirement(result.spec, entity, action, function), function,
+                                 contract_tests(entity, function), engine, params, sandbox=sandbox,
+                                 candidates=candidates, max_rounds=max_rounds, say=say)  # fmt: skip
+        result.usage = result.usage + written.usage
+        result.rounds += written.rounds
+        report, kept = written.report, written.tests
+        if written.code is None:
+            result.outcomes.append(RuleOutcome(action.description, "not enforced", written.why, entity.name,
+                                               None, report))  # fmt: skip
             continue
-        kept = [r.test.code for r in verification.tests if r.test.source == "model"
-                and r.test.name not in verification.discarded]  # fmt: skip
-        if not kept:
-            why = "none of the model's tests of it survived, so nothing shows it does what was asked"
-            result.outcomes.append(RuleOutcome(action.description, "not enforced", why, entity.name, None, report))
-            continue
-        coded = action.model_copy(update={"code": generated.code, "function": function, "tests": kept})
+        coded = action.model_copy(update={"code": written.code, "function": function, "tests": kept})
         wired, why = wire(result.spec, entity, coded, sandbox)
         if wired is None:
             result.outcomes.append(RuleOutcome(action.description, "not enforced", why, entity.name, None, report))

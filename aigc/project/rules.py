@@ -339,6 +339,61 @@ def wire(
     return spec, check.model_copy(update={"rejects": rejects}), ""
 
 
+@dataclass(frozen=True)
+class Written:
+    """A function the model wrote through the verification loop for a check or an action."""
+
+    code: str | None  # None when nothing can be kept; `why` says why
+    why: str
+    tests: list[str]  # the model-written tests it passed (kept by the ranking)
+    report: dict[str, Any]  # the verification report
+    usage: Usage
+    rounds: int
+
+
+def write_verified(
+    requirement: str,
+    function: str,
+    contract: list[TestCase],
+    engine: Engine,
+    params: GenerationParams,
+    *,
+    sandbox: Sandbox,
+    candidates: int,
+    max_rounds: int,
+    say: Callable[[str], None],
+) -> Written:
+    """Candidates, model tests from `requirement` alone (loosened), the trusted `contract`, ranking and
+    repair. Kept only when the chosen code defines `function`, passes, and keeps a model-written test."""
+    from aigc.verify.pipeline import verified_generate
+
+    generated = verified_generate(
+        requirement,
+        engine,
+        replace(params, n=1),
+        language="python",
+        n=candidates,
+        max_rounds=max_rounds,
+        sandbox=sandbox,
+        on_event=lambda m: say(f"  {m}"),
+        adapt_tests=loosened,
+        given_tests=contract,
+    )
+    v = generated.verification
+    assert v is not None
+    report = v.to_json()
+    kept = [r.test.code for r in v.tests if r.test.source == "model" and r.test.name not in v.discarded]
+    why = ""
+    if v.entry != function:
+        why = f"no code passed: the code defines no {function}"
+    elif not v.passed:
+        why = f"no code passed: {v.summary}"
+    elif not kept:
+        why = "none of the model's tests of it survived, so nothing shows it does what was asked"
+    code = None if why else generated.code
+    return Written(code, why, kept, report, generated.usage, v.rounds)
+
+
 def code_rules(
     spec: AppSpec,
     engine: Engine,
@@ -350,8 +405,6 @@ def code_rules(
     on_event: Callable[[str], None] | None = None,
 ) -> RulesResult:
     """Turn each of spec.rules into a verified, wired check where it can; say for every rule what became of it."""
-    from aigc.verify.pipeline import verified_generate
-
     say = on_event or (lambda _: None)
     result = RulesResult(spec)
     for rule in spec.rules:
@@ -363,44 +416,22 @@ def code_rules(
         base = f"check_{snake(entity.name)}"
         function = next(name for i in range(1, 100) if (name := base if i == 1 else f"{base}_{i}") not in taken)
         say(f"writing the check for: {rule}")
-        generated = verified_generate(
-            check_requirement(result.spec, entity, rule, function),
-            engine,
-            replace(params, n=1),
-            language="python",
-            n=candidates,
-            max_rounds=max_rounds,
-            sandbox=sandbox,
-            on_event=lambda m: say(f"  {m}"),
-            adapt_tests=loosened,
-            given_tests=contract_tests(entity, function),
-        )
-        result.usage = result.usage + generated.usage
-        verification = generated.verification
-        assert verification is not None
-        result.rounds += verification.rounds
-        report = verification.to_json()
-        if not verification.passed or verification.entry != function:
-            why = verification.summary if verification.entry == function else f"the code defines no {function}"
-            result.outcomes.append(RuleOutcome(rule, "not enforced", f"no check passed: {why}", entity.name,
-                                               None, report))  # fmt: skip
+        written = write_verified(check_requirement(result.spec, entity, rule, function), function,
+                                 contract_tests(entity, function), engine, params, sandbox=sandbox,
+                                 candidates=candidates, max_rounds=max_rounds, say=say)  # fmt: skip
+        result.usage = result.usage + written.usage
+        result.rounds += written.rounds
+        report, kept = written.report, written.tests
+        if written.code is None:
+            result.outcomes.append(RuleOutcome(rule, "not enforced", written.why, entity.name, None, report))
             continue
-        kept = [
-            r.test.code
-            for r in verification.tests
-            if r.test.source == "model" and r.test.name not in verification.discarded
-        ]
-        if not kept:
-            why = "none of the model's tests of it survived, so nothing shows it checks the rule"
-            result.outcomes.append(RuleOutcome(rule, "not enforced", why, entity.name, None, report))
-            continue
-        check = CheckSpec(rule=rule, entity=entity.name, function=function, code=generated.code, tests=kept)
+        check = CheckSpec(rule=rule, entity=entity.name, function=function, code=written.code, tests=kept)
         wired, check, why = wire(result.spec, entity, check, sandbox)
         if wired is None:
             result.outcomes.append(RuleOutcome(rule, "not enforced", why, entity.name, None, report))
             continue
         result.spec = complete(wired.model_copy(update={"checks": [*wired.checks, check]}))
-        contract = len(verification.tests) - len([r for r in verification.tests if r.test.source == "model"])
+        contract = sum(t["source"] != "model" for t in report["tests"])
         said = (
             f"{function} passed {len(kept)} model-written test(s) and {contract} contract test(s), and refuses "
             f"{check.rejects}; the routes call it on create and update (model-written: read it before relying on it)"

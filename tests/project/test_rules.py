@@ -98,7 +98,8 @@ def test_wire_moves_the_samples_into_the_rule_and_finds_a_refused_record(box: Sa
 def test_wire_leaves_out_a_check_that_refuses_everything(box: Sandbox) -> None:
     shop = bare_shop([RULE])
     code = "def check_product(record):\n    return 'no'\n"
-    check = CheckSpec(rule=RULE, entity="Product", function="check_product", code=code, tests=["assert 1"])
+    tests = ["assert check_product({'price': 1.0}) is not None"]
+    check = CheckSpec(rule=RULE, entity="Product", function="check_product", code=code, tests=tests)
     wired, _, why = wire(shop, shop.entities[0], check, box)
     assert wired is None and "refuses every record" in why
 

@@ -18,15 +18,20 @@ test: $(STAMP) system-deps lint typecheck pytest
 
 install: $(STAMP)
 
-# bubblewrap is the sandbox generated code runs in; installed from Debian's packages when missing and we can.
+# bubblewrap is the sandbox generated code runs in; chromium is the browser the web page's tests drive.
+# Both come from Debian's packages, installed when missing and we can.
+SYSTEM_PACKAGES := bwrap:bubblewrap chromium:chromium
 system-deps:
-	@command -v bwrap >/dev/null 2>&1 || { \
-	  echo "Installing bubblewrap (the sandbox for generated code)..."; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing (the sandbox for generated code; the browser for the page's tests)..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	    sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap >/dev/null; \
-	  else echo "WARNING: bubblewrap is missing and cannot be installed here (apt-get install bubblewrap):"; \
-	    echo "         generated code would run with rlimits only, not isolated."; fi; }
+	    sudo apt-get update -qq && sudo apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "WARNING: cannot install$$missing here (apt-get install$$missing):"; \
+	    echo "         without bubblewrap generated code runs with rlimits only, not isolated;"; \
+	    echo "         without chromium the web page's browser tests fail."; fi; fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -40,6 +40,7 @@ class FakeEngine:
         self._delay_s = delay_s
         self._served = 0
         self.requests: list[Request] = []
+        self.finished: list[FinishReason] = []  # how each stream ended: stop, length, or cancelled
 
     @classmethod
     def from_file(cls, path: Path, *, delay_s: float = 0.0) -> FakeEngine:
@@ -78,11 +79,16 @@ class FakeEngine:
         pieces = split_pieces(self._next_reply(request))
         finish: FinishReason = "length" if len(pieces) > max_tokens else "stop"
         pieces = pieces[:max_tokens]
-        for piece in pieces:
-            if self._delay_s:
-                time.sleep(self._delay_s)
-            watch.token()
-            yield Chunk(text=piece)
+        try:
+            for piece in pieces:
+                if self._delay_s:
+                    time.sleep(self._delay_s)
+                watch.token()
+                yield Chunk(text=piece)
+        except GeneratorExit:  # the consumer stopped early (a client that went away)
+            self.finished.append("cancelled")
+            raise
+        self.finished.append(finish)
         yield Chunk(
             done=True,
             finish_reason=finish,

@@ -97,8 +97,18 @@ def user_tests(path: Path) -> list[TestCase]:
     """A user's test file: each test_* function is a test; without any, each top-level assert is one."""
     import ast
 
-    source = path.read_text(encoding="utf-8")
-    tree = ast.parse(source, str(path))
+    from aigc.errors import UsageError
+
+    try:
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source, str(path))
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the test file {path.name} is not UTF-8 text") from exc
+    except (SyntaxError, ValueError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+        raise UsageError(
+            f"the test file {path.name} is not valid Python{where}: {exc.args[0] if exc.args else exc}"
+        ) from exc
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
     if names:
         return [TestCase("user", f"{path.name}::{name}", f"{source}\n\n{name}()\n", timeout_s=10) for name in names]

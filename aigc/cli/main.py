@@ -14,6 +14,7 @@ from aigc.cli import chat as chat_cmd
 from aigc.cli import config as config_cmd
 from aigc.cli import eval as eval_cmd
 from aigc.cli import gen as gen_cmd
+from aigc.cli import inspect as inspect_cmd
 from aigc.cli import model as model_cmd
 from aigc.cli import new as new_cmd
 from aigc.cli import serve as serve_cmd
@@ -32,6 +33,7 @@ app.command("gen")(gen_cmd.gen)
 app.command("chat")(chat_cmd.chat)
 app.command("new")(new_cmd.new)
 app.command("serve")(serve_cmd.serve)
+app.command("inspect")(inspect_cmd.inspect)
 app.add_typer(model_cmd.app, name="model")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(eval_cmd.app, name="eval")

@@ -30,7 +30,9 @@ ApiKeyOpt = Annotated[
 ]
 EngineOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--engine", help="llamacpp (embedded), openai or fake. Default: openai when --api-base is set."),
+    typer.Option(
+        "--engine", help="llamacpp (embedded), gpt (from scratch), openai or fake. Default: openai with --api-base."
+    ),
 ]
 MaxTokensOpt = Annotated[Optional[int], typer.Option("--max-tokens", min=1, help="Most tokens to generate.")]  # noqa: UP045
 TemperatureOpt = Annotated[

@@ -53,8 +53,14 @@ def create_engine(settings: Settings, reporter: Reporter | None = None) -> Engin
             settings.model_name,
             timeout_s=settings.api_timeout_s,
         )
-    from aigc.engines.llamacpp import LlamaCppEngine
     from aigc.models.resolve import resolve
 
     model = resolve(settings.model_name or "default", settings.home, reporter)
+    if name == "gpt":
+        from aigc.engines.gpt import GPTEngine, require_torch
+
+        require_torch()
+        return GPTEngine(model.path, name=model.name, n_ctx=settings.n_ctx, threads=settings.threads)
+    from aigc.engines.llamacpp import LlamaCppEngine
+
     return LlamaCppEngine(model.path, name=model.name, n_ctx=settings.n_ctx, threads=settings.threads)

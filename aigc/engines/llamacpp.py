@@ -30,6 +30,7 @@ from aigc.engines.base import (
     collect,
     merge_completions,
 )
+from aigc.engines.stops import StopFilter
 from aigc.errors import ContextOverflow, GenerationError, ModelCorrupted
 
 log = logging.getLogger(__name__)
@@ -116,37 +117,6 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
         return _LOADED[key]
 
 
-class _StopFilter:
-    """Emits text as it arrives, except a tail that could still grow into a stop string."""
-
-    def __init__(self, stops: tuple[str, ...]) -> None:
-        self.stops = [s for s in stops if s]
-        self.pending = ""
-        self.stopped = False
-
-    def feed(self, text: str) -> str:
-        self.pending += text
-        for stop in self.stops:
-            at = self.pending.find(stop)
-            if at >= 0:
-                self.stopped = True
-                out, self.pending = self.pending[:at], ""
-                return out
-        hold = 0
-        for stop in self.stops:
-            for k in range(min(len(stop) - 1, len(self.pending)), 0, -1):
-                if self.pending.endswith(stop[:k]):
-                    hold = max(hold, k)
-                    break
-        out = self.pending[: len(self.pending) - hold]
-        self.pending = self.pending[len(out) :]
-        return out
-
-    def flush(self) -> str:
-        out, self.pending = self.pending, ""
-        return out
-
-
 class LlamaCppEngine:
     def __init__(self, model_path: Path, *, name: str | None = None, n_ctx: int = 8192, threads: int | None = None):
         self.model_path = model_path
@@ -229,7 +199,7 @@ class LlamaCppEngine:
         seed = p.seed if p.seed is not None else random.randrange(2**31)
         vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = _StopFilter(p.stop)
+        stops = StopFilter(p.stop)
         watch = Stopwatch()
         count = 0
         finish: FinishReason = "length"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -204,6 +205,8 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
     app.state.started = time.time()
     app.state.engine = engine
     app.state.queue = ModelQueue(engine, max_waiting=config.max_waiting, slots=_slots(engine))
+    app.state.gpt = None  # the from-scratch model, loaded by the first "why this token" request
+    app.state.gpt_lock = threading.Lock()
     _errors(app)
     app.include_router(openai_api.router)
     app.include_router(native.router)
@@ -264,8 +267,11 @@ def _errors(app: FastAPI) -> None:
 
 def _page(app: FastAPI) -> None:
     static = resources.files("aigc.server") / "static"
+    shared = {"inspect.js": "inspect_view.js", "inspect.css": "inspect_view.css"}  # the token view, aigc.gpt's
 
     def asset(name: str) -> Path:
+        if name in shared:
+            return Path(str(resources.files("aigc.gpt") / shared[name]))
         return Path(str(static / name))
 
     @app.get("/", include_in_schema=False)
@@ -274,7 +280,7 @@ def _page(app: FastAPI) -> None:
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static_file(name: str) -> Response:
-        if name not in {"app.js", "style.css", "highlight.js"}:
+        if name not in {"app.js", "style.css", "highlight.js", "inspect.js", "inspect.css"}:
             raise ApiError(404, f"no static file {name!r}", kind="not_found_error")
         types = {".js": "text/javascript", ".css": "text/css"}
         return FileResponse(asset(name), media_type=types[Path(name).suffix], headers={"Cache-Control": "no-cache"})

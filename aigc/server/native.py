@@ -243,3 +243,53 @@ async def chat(body: ChatBody, request: Request) -> StreamingResponse:
                 yield sse(_error_json(event.error), "error")
 
     return StreamingResponse(body_(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+class InspectBody(BaseModel):
+    prompt: str = Field(min_length=1, max_length=8_000, description="Code to continue, or a request to answer.")
+    max_tokens: int = Field(default=24, ge=1, le=128)
+    top: int = Field(default=5, ge=1, le=10, description="Alternatives kept per token.")
+    layer: int | None = Field(default=None, ge=0, description="Attention layer to record (with head).")
+    head: int | None = Field(default=None, ge=0, description="Attention head to record (with layer).")
+    chat: bool | None = Field(default=None, description="Ask as a chat message (true) or continue the text (false).")
+
+
+def _gpt_engine(request: Request) -> Any:
+    """The from-scratch model over the served GGUF, loaded on first use (it is slow to load and large)."""
+    state = request.app.state
+    with state.gpt_lock:
+        if state.gpt is None:
+            from aigc.engines.gpt import GPTEngine, require_torch
+
+            inner = state.queue.inner
+            if type(inner).__name__ == "GPTEngine":
+                state.gpt = inner
+            else:
+                path = getattr(inner, "model_path", None)
+                if path is None:
+                    raise ApiError(400, "the from-scratch model needs the GGUF file of an embedded model; this server "
+                                   "answers through another server", code="no_local_model")  # fmt: skip
+                require_torch()
+                state.gpt = GPTEngine(path, name=inner.model_name)
+        return state.gpt
+
+
+@router.post("/inspect")
+async def inspect_tokens(body: InspectBody, request: Request) -> dict[str, Any]:
+    """Generate with the from-scratch GPT and return why each token was chosen (aigc inspect --json)."""
+    from aigc.tasks.inspect import inspect
+
+    if (body.layer is None) != (body.head is None):
+        raise ApiError(400, "give both layer and head, or neither", param="layer")
+    attention = (body.layer, body.head) if body.layer is not None and body.head is not None else None
+    request.app.state.queue.admit()
+    cancel = threading.Event()
+
+    def work() -> dict[str, Any]:
+        engine = _gpt_engine(request)
+        with engine.lock:  # one generation at a time on the from-scratch model
+            result = inspect(body.prompt, engine, max_tokens=body.max_tokens, top=body.top, attention=attention,
+                             chat=body.chat, cancelled=cancel.is_set)  # fmt: skip
+        return result.to_json()
+
+    return await wait_in_thread(work, cancel, request.is_disconnected)

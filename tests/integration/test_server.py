@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -64,3 +65,27 @@ def test_the_page_chats_with_the_real_model(live: Live) -> None:
         expect(answer).to_have_attribute("data-done", "true", timeout=120_000)
         assert "3" in answer.inner_text()
         browser.close()
+
+
+def test_why_this_token_view_on_the_page(live: Live) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(live.url + "/#inspect")
+        page.fill("#inspect-input", "def add(a, b):\n")
+        page.fill("#inspect-tokens", "6")
+        page.click("#inspect-run")
+        generated = page.locator("#inspect-result .tok.gen")
+        expect(generated).to_have_count(6, timeout=180_000)
+        expect(page.locator("#inspect-result .tok.prompt").first).to_have_text("def")
+        generated.nth(2).hover()
+        detail = page.locator("#inspect-result .inspect-detail")
+        expect(detail).to_contain_text("entropy")
+        expect(detail).to_contain_text("attended most to")
+        expect(detail.locator("table.alts tr")).to_have_count(5)
+        assert errors == []
+        browser.close()
+    bad = httpx.post(live.url + "/api/inspect", json={"prompt": "x", "layer": 99, "head": 0}, timeout=120)
+    assert bad.status_code == 400 and "no attention head 99:0" in bad.json()["error"]["message"]

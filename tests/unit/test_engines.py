@@ -6,8 +6,9 @@ import pytest
 
 from aigc.engines.base import GenerationParams, Message, Request, Stopwatch
 from aigc.engines.fake import FakeEngine, split_pieces
-from aigc.engines.llamacpp import _StopFilter, physical_cores
+from aigc.engines.llamacpp import physical_cores
 from aigc.engines.openai_compat import OpenAIEngine
+from aigc.engines.stops import StopFilter
 from aigc.errors import ContextOverflow, EngineUnavailable
 
 
@@ -56,7 +57,7 @@ def test_split_pieces_round_trip() -> None:
 
 
 def test_stop_filter_holds_back_only_possible_stop_prefixes() -> None:
-    f = _StopFilter(("</end>",))
+    f = StopFilter(("</end>",))
     assert f.feed("abc<") == "abc"
     assert f.feed("/e") == ""
     assert f.feed("x") == "</ex"
@@ -65,7 +66,7 @@ def test_stop_filter_holds_back_only_possible_stop_prefixes() -> None:
 
 
 def test_stop_filter_without_stops_passes_everything() -> None:
-    f = _StopFilter(())
+    f = StopFilter(())
     assert f.feed("abc") == "abc" and f.flush() == ""
 
 

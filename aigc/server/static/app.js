@@ -364,6 +364,30 @@
     }
   }
 
+  // ---- why this token --------------------------------------------------------------------------------------
+
+  async function runInspect(event) {
+    event.preventDefault();
+    const prompt = $("inspect-input").value;
+    if (!prompt.trim()) return;
+    const mode = $("inspect-mode").value;
+    const layer = $("inspect-layer").value, head = $("inspect-head").value;
+    const body = { prompt, max_tokens: Number($("inspect-tokens").value), top: Number($("inspect-top").value),
+      chat: mode === "" ? null : mode === "chat" };
+    if (layer !== "" && head !== "") { body.layer = Number(layer); body.head = Number(head); }
+    notify("");
+    $("inspect-run").disabled = true;
+    $("inspect-result").replaceChildren(el("p", { className: "muted", textContent: "generating with the from-scratch model…" }));
+    try {
+      window.AigcInspect.render($("inspect-result"), await api("POST", "/api/inspect", body));
+    } catch (err) {
+      $("inspect-result").replaceChildren();
+      notify(err.message);
+    } finally {
+      $("inspect-run").disabled = false;
+    }
+  }
+
   // ---- start -----------------------------------------------------------------------------------------------
 
   async function start() {
@@ -376,6 +400,7 @@
     $("gen-stop").onclick = () => state.genAbort && state.genAbort.abort();
     $("project-form").onsubmit = startProject;
     $("project-preview-start").onclick = startPreview;
+    $("inspect-form").onsubmit = runInspect;
     $("key-form").onsubmit = (e) => {
       e.preventDefault();
       localStorage.setItem("aigc-api-key", $("api-key").value.trim());
@@ -391,7 +416,7 @@
       notify(err.message);
     }
     const view = location.hash.slice(1);
-    if (["chat", "generate", "project"].includes(view)) showTab(view);
+    if (["chat", "generate", "project", "inspect"].includes(view)) showTab(view);
   }
 
   start();

@@ -1,0 +1,147 @@
+"""The from-scratch engine: aigc.gpt's transformer (PyTorch) over the same GGUF the embedded engine uses.
+
+Slower than llama.cpp, and that is not its point: every number it computes can be looked at
+(`aigc inspect`). `aigc gen --engine gpt` runs the usual tasks on it, so its answers can be compared.
+One loaded model per process and device; a GPU is used when torch sees one.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from aigc.engines.base import Chunk, Completion, FinishReason, Request, Stopwatch, Usage, collect, merge_completions
+from aigc.engines.stops import StopFilter
+from aigc.errors import ContextOverflow, GenerationError
+
+_LOADED: dict[tuple[str, str], Any] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def require_torch() -> None:
+    """A clear error, with the command that fixes it, when the from-scratch model's packages are missing."""
+    import importlib.util
+
+    from aigc.errors import ConfigError
+
+    missing = [m for m in ("torch", "regex") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(f"the from-scratch engine needs {', '.join(missing)}: pip install 'aigc-coder[gpt]' "
+                          "(in a checkout: .venv/bin/pip install -e '.[gpt]'; make does it)")  # fmt: skip
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load(path: Path, device: str | None = None) -> tuple[Any, Any, dict[str, Any]]:
+    """(model, tokenizer, metadata) for this file, loaded once per process."""
+    from aigc.gpt.gguf_load import load_model
+    from aigc.gpt.tokenizer import Tokenizer
+
+    where = device or _device()
+    key = (str(path), where)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            model, meta = load_model(path, where)
+            _LOADED[key] = (model, Tokenizer.from_gguf_metadata(meta), meta)
+        return _LOADED[key]  # type: ignore[no-any-return]
+
+
+class GPTEngine:
+    def __init__(self, model_path: Path, *, name: str | None = None, n_ctx: int = 8192, threads: int | None = None,
+                 device: str | None = None) -> None:  # fmt: skip
+        import torch
+
+        from aigc.engines.llamacpp import physical_cores
+
+        torch.set_num_threads(threads or physical_cores())
+        self.model_path = model_path
+        self.model, self.tokenizer, self.metadata = load(model_path, device)
+        self._name = f"{name or model_path.stem} (aigc.gpt)"
+        self._n_ctx = min(n_ctx, self.model.config.max_positions)
+        self.lock = threading.Lock()  # one generation at a time on the model
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    @property
+    def context_size(self) -> int:
+        return int(self._n_ctx)
+
+    def render_chat(self, request: Request) -> str:
+        from aigc.gpt.chat import render_chat
+
+        template = self.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise GenerationError(f"{self.model_path.name} has no chat template; use a raw prompt instead")
+        tok = self.tokenizer
+        eos = tok.tokens[tok.eos_id] if tok.eos_id is not None else ""
+        bos = tok.tokens[tok.bos_id] if tok.bos_id is not None else ""
+        return render_chat(template, [m.to_dict() for m in request.messages], bos=bos, eos=eos)
+
+    def prompt_tokens(self, request: Request) -> list[int]:
+        """The exact token ids the model sees (as the embedded engine builds them)."""
+        if request.messages:
+            return list(self.tokenizer.encode(self.render_chat(request), special=True))
+        prompt = request.prompt or ""
+        if request.suffix is not None:
+            prompt = f"<|fim_prefix|>{prompt}<|fim_suffix|>{request.suffix}<|fim_middle|>"
+        return list(self.tokenizer.encode(prompt, special=request.suffix is not None))
+
+    def check_fits(self, tokens: list[int], max_tokens: int) -> None:
+        if len(tokens) + max_tokens > self.context_size:
+            raise ContextOverflow(len(tokens), max_tokens, self.context_size)
+
+    def stream(self, request: Request) -> Iterator[Chunk]:
+        from aigc.gpt.generate import Sampling, steps
+        from aigc.gpt.tokenizer import StreamDecoder
+
+        p = request.params
+        if p.n != 1:
+            raise ValueError("stream() serves one choice; use complete() for n > 1")
+        if p.json_schema is not None or p.grammar is not None:
+            raise GenerationError("the from-scratch engine does not do grammar-constrained decoding; use llamacpp")
+        tokens = self.prompt_tokens(request)
+        self.check_fits(tokens, p.max_tokens)
+        sampling = Sampling(max_tokens=p.max_tokens, temperature=p.temperature, top_k=p.top_k, top_p=p.top_p,
+                            seed=p.seed if p.seed is not None else random.randrange(2**31), top=1)  # fmt: skip
+        decoder, stops, watch = StreamDecoder(self.tokenizer), StopFilter(p.stop), Stopwatch()
+        count, finish = 0, "length"
+        with self.lock:
+            for step in steps(self.model, self.tokenizer, tokens, sampling):
+                watch.token()
+                if step.end:
+                    finish = "stop"
+                    break
+                count += 1
+                text = stops.feed(decoder.feed(step.token))
+                if text:
+                    yield Chunk(text=text)
+                if stops.stopped:
+                    finish = "stop"
+                    break
+        tail = stops.feed(decoder.flush()) + ("" if stops.stopped else stops.flush())
+        if tail:
+            yield Chunk(text=tail)
+        reason: FinishReason = "stop" if finish == "stop" else "length"
+        yield Chunk(done=True, finish_reason=reason, usage=Usage(len(tokens), count), timings=watch.timings(count))
+
+    def complete(self, request: Request) -> Completion:
+        one = replace(request, params=replace(request.params, n=1))
+        if request.params.n == 1:
+            return collect(self.stream(one), self._name)
+        base = one.params.seed if one.params.seed is not None else random.randrange(2**31)
+        results = [collect(self.stream(replace(one, params=replace(one.params, seed=base + i))), self._name)
+                   for i in range(request.params.n)]  # fmt: skip
+        return merge_completions(results, self._name)
+
+    def close(self) -> None:
+        pass

@@ -89,7 +89,8 @@ def api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, ContextOverflow):
         return ApiError(400, str(exc), param="messages", code="context_length_exceeded")
     if isinstance(exc, QueueFull):
-        return ApiError(503, str(exc), kind="server_overloaded", code="queue_full", headers={"Retry-After": "2"})
+        # 429, as OpenAI answers an overloaded engine: clients back off and retry after Retry-After.
+        return ApiError(429, str(exc), kind="server_overloaded", code="queue_full", headers={"Retry-After": "2"})
     if isinstance(exc, Cancelled):
         return ApiError(499, str(exc), kind="cancelled", code="client_closed_request")
     if isinstance(exc, UsageError | ConfigError | ValueError):
@@ -200,6 +201,8 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
         version=__version__,
         summary="OpenAI-compatible API, verified code generation and full-stack projects, on a local model.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's /docs and /redoc pages load their scripts from a CDN; /openapi.json stays
+        redoc_url=None,
     )
     app.state.config = config
     app.state.started = time.time()

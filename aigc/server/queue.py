@@ -6,7 +6,7 @@ turn first. A request whose client went away sets its `cancel` event: a waiting 
 running one stops at the next token, and the model moves on to the next in line.
 
 Admission is separate from waiting: the HTTP layer calls `admit()` before it accepts a request, which
-refuses when `max_waiting` calls are already waiting, so a flood of clients gets a quick 503 instead of
+refuses when `max_waiting` calls are already waiting, so a flood of clients gets a quick 429 instead of
 an ever longer wait. Calls from jobs already admitted (a verified generation's later rounds) always wait.
 """
 

@@ -166,7 +166,7 @@ def test_a_client_that_disconnects_cancels_its_generation(serve: ServerFactory) 
     assert client(live.v1).chat.completions.create(model="fake", messages=[{"role": "user", "content": "x"}])
 
 
-def test_a_full_queue_answers_503_at_once(serve: ServerFactory) -> None:
+def test_a_full_queue_answers_429_at_once(serve: ServerFactory) -> None:
     engine = FakeEngine(["slow " * 100], delay_s=0.02)
     live = serve(engine, max_waiting=1)
     body = {"messages": [{"role": "user", "content": "x"}]}
@@ -185,7 +185,7 @@ def test_a_full_queue_answers_503_at_once(serve: ServerFactory) -> None:
         while live.app.state.queue.stats().waiting == 0:
             time.sleep(0.01)
         refused = httpx.post(live.v1 + "/chat/completions", json=body, timeout=60)
-        assert refused.status_code == 503 and refused.headers["retry-after"]
+        assert refused.status_code == 429 and refused.headers["retry-after"]
         assert "already waiting" in refused.json()["error"]["message"]
         assert first.result() == 200 and second.result() == 200
 

@@ -101,3 +101,18 @@ def test_new_project_shows_progress_files_tests_and_a_working_preview(serve: Ser
     frame.locator("button[type=submit]").first.click()
     expect(frame.locator("#notice .ok")).to_be_visible(timeout=20_000)  # the generated app answered, via the proxy
     expect(page.locator("#projects li").first).to_contain_text("done")
+
+
+def test_the_page_fetches_nothing_from_another_origin(serve: ServerFactory, page: Page) -> None:
+    live = serve()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(live.url + "/")
+    expect(page.locator("#model")).to_contain_text("fake")
+    for tab in ("generate", "project", "inspect", "chat"):
+        page.click(f"#tab-{tab}")
+        expect(page.locator(f"#view-{tab}")).to_be_visible()
+    assert requested and all(u.startswith(live.url) for u in requested), requested
+    assert {"/static/app.js", "/static/highlight.js", "/static/inspect.js", "/static/style.css"} <= {
+        u.removeprefix(live.url) for u in requested
+    }

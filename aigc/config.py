@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     top_p: float = Field(default=0.95, gt=0, le=1)
     top_k: int = Field(default=40, ge=0)
     seed: int | None = None
+    gpt_dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        default="float32", description="how the from-scratch model stores its weights (bfloat16: half the memory)"
+    )
     fake_replies: Path | None = Field(default=None, description="JSON list of replies for the fake engine")
     fake_delay_s: float = Field(default=0.0, ge=0, description="fake engine: seconds per streamed piece")
 

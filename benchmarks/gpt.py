@@ -14,8 +14,9 @@ chat messages, listed below):
 Quantization is the same on both sides (the GGUF's); llama.cpp multiplies the quantized weights directly
 (with 8-bit activations), aigc.gpt decodes them to float32 first, so small differences are expected.
 
-Speed: --speed-rounds rounds of 128 greedy tokens of the same prompt on each side, interleaved, medians,
-same threads. Then where the from-scratch model's time goes during decoding, per module kind.
+Speed: --speed-rounds rounds of 128 greedy tokens of the same prompt on each side (llama.cpp, and aigc.gpt with its
+weights stored as each of --dtypes), interleaved, medians, same threads. Then where the from-scratch model's time
+goes during decoding, per module kind.
 """
 
 from __future__ import annotations
@@ -142,73 +143,74 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
-def agreement(gpt: GPTEngine, llm: Any, prompts: list[str], tokens: int) -> dict[str, Any]:
-    ends = set(gpt.tokenizer.end_ids)
-    agree = total = identical = 0
-    kls: list[float] = []
-    rows = []
+def agreement(engines: dict[str, GPTEngine], llm: Any, prompts: list[str], tokens: int) -> dict[str, Any]:
+    """Per weight dtype: top-1 agreement and KL against llama.cpp on its own continuations (teacher forcing);
+    for the first dtype also the free-running greedy continuation, compared token for token."""
+    first = next(iter(engines))
+    tokenizer = engines[first].tokenizer
+    ends = set(tokenizer.end_ids)
+    stats: dict[str, dict[str, Any]] = {d: {"agree": 0, "total": 0, "kls": [], "rows": []} for d in engines}
+    identical = 0
     for i, prompt in enumerate(prompts):
-        ids = gpt.prompt_tokens(request_for(prompt, tokens))
+        ids = engines[first].prompt_tokens(request_for(prompt, tokens))
         theirs, their_logits = llama_greedy(llm, ids, tokens, ends)
-        seq = ids + theirs
-        ours_logits = gpt.model(torch.tensor([seq])).logits[0].double().numpy()
-        ours_logits = ours_logits[len(ids) - 1 : len(ids) - 1 + len(their_logits)]  # the same questions
-        same = int((ours_logits.argmax(-1) == their_logits.argmax(-1)).sum())
-        p_log, q_log = log_softmax(their_logits), log_softmax(ours_logits)
-        kl = (np.exp(p_log) * (p_log - q_log)).sum(-1)
-        ours_free = [
-            s.token for s in steps(gpt.model, gpt.tokenizer, ids, Sampling(max_tokens=tokens, top=1)) if not s.end
-        ]
-        agree, total = agree + same, total + len(their_logits)
-        kls += kl.tolist()
+        p_log = log_softmax(their_logits)
+        line = []
+        for dtype, gpt in engines.items():
+            ours_logits = gpt.model(torch.tensor([ids + theirs])).logits[0].double().numpy()
+            ours_logits = ours_logits[len(ids) - 1 : len(ids) - 1 + len(their_logits)]  # the same questions
+            same = int((ours_logits.argmax(-1) == their_logits.argmax(-1)).sum())
+            kl = (np.exp(p_log) * (p_log - log_softmax(ours_logits))).sum(-1)
+            st = stats[dtype]
+            st["agree"] += same
+            st["total"] += len(their_logits)
+            st["kls"] += kl.tolist()
+            st["rows"].append(
+                {"prompt": prompt, "positions": len(their_logits), "top1_agree": same, "mean_kl": float(kl.mean())}
+            )
+            line.append(f"{dtype} {same}/{len(their_logits)} KL {kl.mean():.5f}")
+        gpt = engines[first]
+        ours_free = [s.token for s in steps(gpt.model, tokenizer, ids, Sampling(max_tokens=tokens, top=1)) if not s.end]
         identical += ours_free == theirs
-        first_diff = next((j for j, (a, b) in enumerate(zip(ours_free, theirs, strict=False)) if a != b), None)
-        rows.append(
-            {
-                "prompt": prompt,
-                "positions": len(their_logits),
-                "top1_agree": same,
-                "mean_kl": float(kl.mean()),
-                "identical": ours_free == theirs,
-                "first_difference": first_diff,
-            }
-        )
-        print(
-            f"[{i + 1}/{len(prompts)}] {same}/{len(their_logits)} agree, KL {kl.mean():.5f}, "
-            f"{'identical' if ours_free == theirs else f'differs from token {first_diff}'}: {prompt[:40]!r}",
-            flush=True,
-        )
-    return {
-        "positions": total,
-        "top1_agree": agree,
-        "top1_share": agree / total,
-        "mean_kl": float(np.mean(kls)),
-        "max_kl": float(np.max(kls)),
-        "identical": identical,
-        "prompts": len(prompts),
-        "rows": rows,
-    }
+        diff = next((j for j, (a, b) in enumerate(zip(ours_free, theirs, strict=False)) if a != b), None)
+        stats[first]["rows"][-1].update({"identical": ours_free == theirs, "first_difference": diff})
+        verdict = "identical" if ours_free == theirs else f"differs from token {diff}"
+        print(f"[{i + 1}/{len(prompts)}] {'; '.join(line)}; {first} greedy {verdict}: {prompt[:40]!r}", flush=True)
+    out: dict[str, Any] = {"prompts": len(prompts), "identical": identical, "by_dtype": {}}
+    for dtype, st in stats.items():
+        out["by_dtype"][dtype] = {
+            "positions": st["total"],
+            "top1_agree": st["agree"],
+            "top1_share": st["agree"] / st["total"],
+            "mean_kl": float(np.mean(st["kls"])),
+            "max_kl": float(np.max(st["kls"])),
+            "rows": st["rows"],
+        }
+    return out
 
 
-def speed(gpt: GPTEngine, llama: LlamaCppEngine, rounds: int) -> dict[str, Any]:
+def speed(engines: dict[str, GPTEngine], llama: LlamaCppEngine, rounds: int) -> dict[str, Any]:
+    """Decode tokens/s of llama.cpp and of the from-scratch model per dtype, interleaved, medians."""
     request = Request.chat(
         [Message("user", "Write a Python module with a class for a bank account.")],
         GenerationParams(max_tokens=128, temperature=0.0),
     )
-    ours, theirs = [], []
+    sides: dict[str, Any] = {"llama.cpp": llama, **{f"aigc.gpt {d}": e for d, e in engines.items()}}
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
     for r in range(rounds):
-        order = [("gpt", gpt), ("llama", llama)] if r % 2 == 0 else [("llama", llama), ("gpt", gpt)]
-        for name, engine in order:
-            if name == "llama":
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # a different side first each round
+            engine = sides[name]
+            if engine is llama:
                 llama.llama.reset()
             done = engine.complete(request)
             assert done.usage.completion_tokens == 128, f"{name} stopped at {done.usage.completion_tokens} tokens"
-            (ours if name == "gpt" else theirs).append(done.timings.tokens_per_s)
+            rates[name].append(done.timings.tokens_per_s)
+    medians = {name: statistics.median(v) for name, v in rates.items()}
     return {
-        "gpt_tps": statistics.median(ours),
-        "llama_tps": statistics.median(theirs),
-        "ratio": statistics.median(ours) / statistics.median(theirs),
-        "profile": profile(gpt),
+        "tokens_per_s": medians,
+        "ratio_to_llama": {n: v / medians["llama.cpp"] for n, v in medians.items()},
+        "profile": {d: profile(e) for d, e in engines.items()},
     }
 
 
@@ -261,53 +263,53 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=50)
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--speed-rounds", type=int, default=3)
+    parser.add_argument("--dtypes", default="float32,bfloat16,float16", help="weight dtypes; the first also runs free")
     parser.add_argument("--model", default="0.5b")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
     settings = load_settings(model=args.model)
     model = resolve(settings.model_name or "default", settings.home)
-    gpt = GPTEngine(model.path, name=model.name, n_ctx=4096)
+    engines = {d: GPTEngine(model.path, name=model.name, n_ctx=4096, dtype=d) for d in args.dtypes.split(",")}
     threads = torch.get_num_threads()
     llm = bare_llama(model.path, threads)
     half = args.prompts // 2
     prompts = CODE[:half] + REQUIREMENTS[: args.prompts - half]
-    agreed = agreement(gpt, llm, prompts, args.tokens)
+    agreed = agreement(engines, llm, prompts, args.tokens)
     del llm
     llama = LlamaCppEngine(model.path, name=model.name, n_ctx=4096, threads=threads)
-    fast = speed(gpt, llama, args.speed_rounds)
-    weights = sum(p.numel() * p.element_size() for p in gpt.model.parameters())
+    fast = speed(engines, llama, args.speed_rounds)
     print(
         f"\nmachine: {platform.machine()} cores={os.cpu_count()} torch={torch.__version__} threads={threads} "
-        f"model={model.name} ({model.path.stat().st_size / 1e6:.0f} MB GGUF, {weights / 1e6:.0f} MB as float32)"
+        f"model={model.name} ({model.path.stat().st_size / 1e6:.0f} MB GGUF)"
     )
-    print(
-        f"agreement over {agreed['prompts']} prompts, {agreed['positions']} positions: top-1 "
-        f"{agreed['top1_share']:.2%} ({agreed['top1_agree']}), mean KL {agreed['mean_kl']:.5f} nats "
-        f"(max {agreed['max_kl']:.4f}); identical greedy continuations {agreed['identical']}/{agreed['prompts']}"
-    )
-    print(
-        f"speed, 128 tokens, {args.speed_rounds} rounds, medians: aigc.gpt {fast['gpt_tps']:.1f} tokens/s, "
-        f"llama.cpp {fast['llama_tps']:.1f} tokens/s, ratio {fast['ratio']:.3f}"
-    )
-    per_token = sum(fast["profile"].values())
-    for kind, seconds in sorted(fast["profile"].items(), key=lambda kv: -kv[1]):
-        print(f"  {kind:75} {seconds * 1000:7.1f} ms/token  {seconds / per_token:6.1%}")
+    print(f"agreement with llama.cpp over {agreed['prompts']} prompts x up to {args.tokens} greedy tokens:")
+    for dtype, a in agreed["by_dtype"].items():
+        mb = sum(p.numel() * p.element_size() for p in engines[dtype].model.parameters()) / 1e6
+        print(
+            f"  {dtype:9} ({mb:5.0f} MB of weights): top-1 {a['top1_share']:.2%} ({a['top1_agree']}/{a['positions']}),"
+            f" mean KL {a['mean_kl']:.5f} nats (max {a['max_kl']:.4f})"
+        )
+    first = next(iter(engines))
+    print(f"  {first} greedy continuations identical to llama.cpp's: {agreed['identical']}/{agreed['prompts']}")
+    print(f"speed, 128 tokens, {args.speed_rounds} rounds, medians:")
+    for name, tps in fast["tokens_per_s"].items():
+        print(f"  {name:20} {tps:6.1f} tokens/s   ratio to llama.cpp {fast['ratio_to_llama'][name]:.3f}")
+    for dtype, prof in fast["profile"].items():
+        per_token = sum(prof.values())
+        print(f"where the time goes, aigc.gpt {dtype} ({per_token * 1000:.0f} ms per token, module hooks on):")
+        for kind, seconds in sorted(prof.items(), key=lambda kv: -kv[1]):
+            print(f"  {kind:82} {seconds * 1000:7.1f} ms  {seconds / per_token:6.1%}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            json.dumps(
-                {
-                    "command": " ".join(sys.argv),
-                    "agreement": agreed,
-                    "speed": fast,
-                    "threads": threads,
-                    "model": model.name,
-                },
-                indent=1,
-                ensure_ascii=False,
-            )
-        )
+        record = {
+            "command": " ".join(sys.argv),
+            "threads": threads,
+            "model": model.name,
+            "agreement": agreed,
+            "speed": fast,
+        }
+        args.out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
         print(f"wrote {args.out}")
 
 

@@ -37,6 +37,10 @@ def inspect(
             "--chat/--raw", help="Ask as a chat message, or continue the text as written. Default: by its look."
         ),
     ] = None,
+    dtype: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--dtype", help="Weights as float32 (default), bfloat16 or float16: half the memory, faster."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every step as JSON.")] = False,
     model: o.ModelOpt = None,
     temperature: o.TemperatureOpt = None,
@@ -53,12 +57,15 @@ def inspect(
     if png is not None and head is None:
         raise UsageError("--png draws an attention head: pass --attention LAYER:HEAD too")
     require_torch()
-    settings = o.settings_from(model=model, temperature=temperature, seed=seed)
+    from aigc.config import load_settings
+
+    settings = load_settings(model=model, temperature=temperature, seed=seed, gpt_dtype=dtype)
     from aigc.cli.render import ProgressReporter
 
     resolved = resolve(settings.model_name or "default", settings.home, ProgressReporter())
     progress(f"loading {resolved.path.name} into the from-scratch model")
-    engine = GPTEngine(resolved.path, name=resolved.name, n_ctx=settings.n_ctx, threads=settings.threads)
+    engine = GPTEngine(resolved.path, name=resolved.name, n_ctx=settings.n_ctx, threads=settings.threads,
+                       dtype=settings.gpt_dtype)  # fmt: skip
 
     def show(step: Step) -> None:  # the text as it is generated, on stderr; the table follows on stdout
         sys.stderr.write("" if step.end else step.piece)

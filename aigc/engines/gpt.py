@@ -18,7 +18,7 @@ from aigc.engines.base import Chunk, Completion, FinishReason, Request, Stopwatc
 from aigc.engines.stops import StopFilter
 from aigc.errors import ContextOverflow, GenerationError
 
-_LOADED: dict[tuple[str, str], Any] = {}
+_LOADED: dict[tuple[str, str, str], Any] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -40,31 +40,34 @@ def _device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load(path: Path, device: str | None = None) -> tuple[Any, Any, dict[str, Any]]:
-    """(model, tokenizer, metadata) for this file, loaded once per process."""
+def load(path: Path, device: str | None = None, dtype: str = "float32") -> tuple[Any, Any, dict[str, Any]]:
+    """(model, tokenizer, metadata) for this file, loaded once per process, device and dtype."""
+    import torch
+
     from aigc.gpt.gguf_load import load_model
     from aigc.gpt.tokenizer import Tokenizer
 
     where = device or _device()
-    key = (str(path), where)
+    key = (str(path), where, dtype)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            model, meta = load_model(path, where)
+            model, meta = load_model(path, where, getattr(torch, dtype))
             _LOADED[key] = (model, Tokenizer.from_gguf_metadata(meta), meta)
         return _LOADED[key]  # type: ignore[no-any-return]
 
 
 class GPTEngine:
     def __init__(self, model_path: Path, *, name: str | None = None, n_ctx: int = 8192, threads: int | None = None,
-                 device: str | None = None) -> None:  # fmt: skip
+                 device: str | None = None, dtype: str = "float32") -> None:  # fmt: skip
         import torch
 
         from aigc.engines.llamacpp import physical_cores
 
         torch.set_num_threads(threads or physical_cores())
         self.model_path = model_path
-        self.model, self.tokenizer, self.metadata = load(model_path, device)
-        self._name = f"{name or model_path.stem} (aigc.gpt)"
+        self.model, self.tokenizer, self.metadata = load(model_path, device, dtype)
+        suffix = "" if dtype == "float32" else f", {dtype}"
+        self._name = f"{name or model_path.stem} (aigc.gpt{suffix})"
         self._n_ctx = min(n_ctx, self.model.config.max_positions)
         self.lock = threading.Lock()  # one generation at a time on the model
 

@@ -78,6 +78,6 @@ class CausalSelfAttention(nn.Module):
         # Query t sits at absolute position start + t and may see keys 0 .. start + t.
         visible = torch.arange(S, device=x.device)[None, :] <= (start + torch.arange(T, device=x.device))[:, None]
         scores = scores.masked_fill(~visible, float("-inf"))
-        weights = torch.softmax(scores, dim=-1)  # each row sums to 1: how much each position is attended to
+        weights = torch.softmax(scores.float(), dim=-1).to(v.dtype)  # rows sum to 1: how much each position counts
         out = (weights @ v).transpose(1, 2).reshape(B, T, self.n_head * self.head_dim)  # concat heads
         return self.o(out), weights if keep_weights else None

@@ -116,8 +116,11 @@ def read(path: Path) -> GGUFModel:
     return GGUFModel(config, meta, weights)
 
 
-def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[GPT, dict[str, Any]]:
-    """The from-scratch GPT with the file's weights (float32), and the file's metadata."""
+def load_model(
+    path: Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
+) -> tuple[GPT, dict[str, Any]]:
+    """The from-scratch GPT with the file's weights, decoded to float32 and then stored as `dtype` (bfloat16
+    or float16 halve the memory each token reads, at some precision), and the file's metadata."""
     loaded = read(path)
     with torch.device("meta"):
         model = GPT(loaded.config)
@@ -132,4 +135,4 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[GPT, dic
     model.load_state_dict(weights, assign=True, strict=True)
     if loaded.config.tie_embeddings:
         model.lm_head.weight = model.embed.tokens.weight
-    return model.to(device).eval(), loaded.metadata
+    return model.to(device=device, dtype=dtype).eval(), loaded.metadata

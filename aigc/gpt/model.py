@@ -83,4 +83,4 @@ class GPT(nn.Module):
         if cache is not None:
             cache.length = start + tokens.shape[1]
         x = self.norm(x[:, -1:] if last_only else x)
-        return Output(self.lm_head(x), attention)
+        return Output(self.lm_head(x).float(), attention)

@@ -28,6 +28,7 @@ class Rotary:
 
     def __call__(self, x: torch.Tensor, start: int) -> torch.Tensor:  # (B, heads, T, d)
         cos, sin = self.angles(start, x.shape[2], x.device)
+        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
         if self.style == "neox":
             a, b = x[..., : self.head_dim // 2], x[..., self.head_dim // 2 :]
             return torch.cat([a * cos - b * sin, b * cos + a * sin], dim=-1)

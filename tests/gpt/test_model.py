@@ -206,3 +206,18 @@ def test_a_gguf_file_loads_into_the_same_model(tmp_path: Path, quantized: bool) 
         torch.testing.assert_close(got, want, rtol=0.05, atol=0.15)
     else:
         torch.testing.assert_close(got, want)
+
+
+def test_half_precision_weights_keep_the_predictions(tmp_path: Path) -> None:
+    config = GPTConfig.qwen2(vocab_size=40, n_layer=2, n_head=4, n_kv_head=2, d_model=32, d_ff=64,
+                             max_positions=128, rope_theta=10000.0)  # fmt: skip
+    path = tmp_path / "tiny.gguf"
+    write_tiny_gguf(path, random_model(config, seed=4), quantize_linear=False)
+    tokens = torch.tensor([[1, 2, 3, 4, 5, 6]])
+    full, _ = load_model(path)
+    for dtype in (torch.bfloat16, torch.float16):
+        half, _ = load_model(path, dtype=dtype)
+        assert half.lm_head.weight.dtype == dtype
+        got = half(tokens).logits
+        assert got.dtype == torch.float32  # scores come back as float32 for the softmax
+        torch.testing.assert_close(got, full(tokens).logits, rtol=0.05, atol=0.1)

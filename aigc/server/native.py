@@ -9,6 +9,7 @@ GET  /api/health, /api/info
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -23,7 +24,7 @@ from pydantic import BaseModel, Field
 from aigc import __version__
 from aigc.engines.base import GenerationParams, Message
 from aigc.server.app import ApiError, ServerConfig, api_error
-from aigc.server.history import History, StreamingAnswer
+from aigc.server.history import History, StoredMessage, StreamingAnswer
 from aigc.server.queue import Cancelled, ModelQueue
 from aigc.server.streaming import Emitted, Failed, Finished, run_in_thread, sse, wait_in_thread
 from aigc.tasks.chat import ChatSession
@@ -183,6 +184,16 @@ async def delete_conversation(conversation_id: str, request: Request) -> None:
         raise ApiError(404, f"no conversation {conversation_id!r}", kind="not_found_error")
 
 
+def _exchanges(stored: list[StoredMessage]) -> list[Message]:
+    """The earlier turns the model sees: each question with the answer it got (a question whose answer
+    failed or is empty is left out, so the context keeps alternating user, assistant)."""
+    out: list[Message] = []
+    for question, answer in itertools.pairwise(stored):
+        if question.role == "user" and answer.role == "assistant" and answer.content:
+            out += [Message("user", question.content), Message("assistant", answer.content)]
+    return out
+
+
 @router.post("/chat", response_class=StreamingResponse)
 async def chat(body: ChatBody, request: Request) -> StreamingResponse:
     """One turn of a kept conversation (a new one without conversation_id), streamed as events."""
@@ -199,11 +210,7 @@ async def chat(body: ChatBody, request: Request) -> StreamingResponse:
         else history.create_conversation(body.message)
     )
     assert conv is not None
-    earlier = [
-        Message("user" if m.role == "user" else "assistant", m.content)
-        for m in history.messages(conv.id)
-        if m.role in ("user", "assistant") and m.content
-    ]
+    earlier = _exchanges(history.messages(conv.id))
     history.add_message(conv.id, "user", body.message)  # saved before the model starts: a crash keeps the question
     cancel = threading.Event()
     session = ChatSession(request.app.state.queue.engine(cancel), params)

@@ -177,6 +177,8 @@ class ProjectJobs:
         finally:
             if job.id in self.jobs:
                 self._save(job)
+            else:  # deleted while it ran: what the build wrote after the delete goes too
+                shutil.rmtree(self.root / job.id, ignore_errors=True)
 
     def _build(self, job: Job) -> dict[str, Any]:
         from aigc.project.pipeline import build_project, resolve_spec
@@ -293,7 +295,10 @@ async def project_events(project_id: str, request: Request) -> StreamingResponse
     async def events() -> Any:
         sent = 0
         while True:
-            state = jobs.get(project_id) if project_id in jobs.jobs else {"status": "interrupted", "events": []}
+            try:
+                state = jobs.get(project_id)  # a job of an earlier run replays from the history
+            except ApiError:  # deleted while someone watched
+                state = {"status": "cancelled", "events": [], "error": "the project was deleted"}
             for event in state["events"][sent:]:
                 yield sse(event, "progress")
             sent = len(state["events"])

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from aigc.engines.base import Request
+from aigc.engines.base import GenerationParams, Request
 from aigc.engines.fake import FakeEngine
 from tests.server.conftest import ServerFactory, free_port
 
@@ -157,3 +157,13 @@ def test_a_server_killed_mid_answer_loses_neither_question_nor_partial_answer(tm
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_question_that_failed_is_not_fed_back_to_the_model(serve: ServerFactory) -> None:
+    engine = FakeEngine(lambda req: f"seen {[m.role for m in req.messages]}", context_size=100)
+    live = serve(engine, max_tokens_limit=20, defaults=GenerationParams(max_tokens=20, temperature=0.0))
+    too_long = events(httpx.post(live.url + "/api/chat", json={"message": "word " * 80}, timeout=30))
+    conv = too_long[0][1]["id"]
+    assert too_long[-1][0] == "error" and "context size of 100" in too_long[-1][1]["message"]
+    after = events(httpx.post(live.url + "/api/chat", json={"message": "short", "conversation_id": conv}, timeout=30))
+    assert "".join(d["text"] for n, d in after if n == "text") == "seen ['system', 'user']"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -92,3 +93,16 @@ def test_a_project_can_be_cancelled_while_it_waits(serve: ServerFactory) -> None
     assert httpx.delete(f"{live.url}/api/projects/{second['id']}").status_code == 204
     assert wait_built(live.url, first["id"])["state"]["status"] == "done"
     assert [p["id"] for p in httpx.get(live.url + "/api/projects").json()] == [first["id"]]
+
+
+def test_a_finished_project_is_listed_and_replayed_after_a_restart(serve: ServerFactory, tmp_path: Path) -> None:
+    first = serve(data_dir=tmp_path / "kept")
+    job = httpx.post(first.url + "/api/projects", json={"spec": json.loads(TODO.model_dump_json())}).json()
+    assert wait_built(first.url, job["id"])["state"]["status"] == "done"
+    second = serve(data_dir=tmp_path / "kept")  # a new server over the same data folder
+    assert [p["id"] for p in httpx.get(second.url + "/api/projects").json()] == [job["id"]]
+    replay = wait_built(second.url, job["id"])
+    assert replay["events"][-1] == ("end", {"status": "done", "error": None})
+    assert replay["state"]["report"]["done"] is True
+    files = httpx.get(f"{second.url}/api/projects/{job['id']}/files").json()
+    assert any(f["path"] == "backend/main.py" for f in files)

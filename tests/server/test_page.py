@@ -56,10 +56,14 @@ def test_chat_streams_the_answer_and_keeps_the_conversation(serve: ServerFactory
     # Kept: after a reload the conversation is listed and opens with both messages.
     page.reload()
     item = page.locator("#conversations li").first
-    expect(item).to_have_text("写一个冒泡排序")
+    expect(item.locator("span")).to_have_text("写一个冒泡排序")
     item.click()
     expect(page.locator(".msg")).to_have_count(2)
     expect(page.locator(".msg.assistant")).to_contain_text("def bubble")
+    item.hover()
+    item.locator("button.forget").click()  # deleted from the history, and gone from the list
+    expect(page.locator("#conversations li")).to_have_count(0)
+    expect(page.locator(".msg")).to_have_count(0)
 
 
 def test_generate_shows_the_code_and_the_verification_report(serve: ServerFactory, page: Page) -> None:

@@ -114,7 +114,14 @@
   async function loadConversations() {
     const list = await api("GET", "/api/conversations");
     $("conversations").replaceChildren(...list.map((c) => {
-      const li = el("li", { textContent: c.title, title: c.title });
+      const forget = el("button", { className: "forget", type: "button", textContent: "×", title: "delete this conversation" });
+      forget.onclick = async (event) => {
+        event.stopPropagation();
+        await api("DELETE", `/api/conversations/${c.id}`);
+        if (state.conversation === c.id) { state.conversation = null; $("messages").replaceChildren(); }
+        loadConversations();
+      };
+      const li = el("li", { title: c.title }, el("span", { textContent: c.title }), forget);
       li.dataset.id = c.id;
       if (c.id === state.conversation) li.className = "active";
       li.onclick = () => openConversation(c.id);

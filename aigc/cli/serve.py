@@ -77,5 +77,5 @@ def serve(
     _logging(verbose)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     err.print(f"aigc serve: http://{shown}:{port}/ · model {eng.model_name} · OpenAI API at /v1 · "
-              f"data in {config.data_dir}" + (f" · {len(keys)} API key(s)" if keys else ""))  # fmt: skip
+              f"data in {config.data_dir}" + (f" · {len(keys)} API key(s)" if keys else ""), soft_wrap=True)  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)

@@ -76,6 +76,8 @@ def serve(
     app = create_app(eng, config)
     _logging(verbose)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    where = f"aigc serve: http://{shown}:{port}/ · model {eng.model_name} · OpenAI API at /v1 · data in {config.data_dir}"
+    where = (
+        f"aigc serve: http://{shown}:{port}/ · model {eng.model_name} · OpenAI API at /v1 · data in {config.data_dir}"
+    )
     err.print(where + (f" · {len(keys)} API key(s)" if keys else ""), soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)

@@ -221,3 +221,43 @@ def test_half_precision_weights_keep_the_predictions(tmp_path: Path) -> None:
         got = half(tokens).logits
         assert got.dtype == torch.float32  # scores come back as float32 for the softmax
         torch.testing.assert_close(got, full(tokens).logits, rtol=0.05, atol=0.1)
+
+
+def test_a_gpt2_style_gguf_with_fused_qkv_loads(tmp_path: Path) -> None:
+    import gguf
+
+    config = GPTConfig.gpt2(vocab_size=30, n_layer=2, n_head=2, d_model=8, d_ff=32, max_positions=16)
+    original = random_model(config, seed=5)
+    sd = {k: v.numpy().astype(np.float32) for k, v in original.state_dict().items()}
+    w = gguf.GGUFWriter(str(tmp_path / "gpt2.gguf"), "gpt2")
+    w.add_block_count(2)
+    w.add_context_length(16)
+    w.add_embedding_length(8)
+    w.add_feed_forward_length(32)
+    w.add_head_count(2)
+    w.add_layer_norm_eps(config.norm_eps)
+    w.add_tokenizer_model("gpt2")
+    w.add_token_list([f"t{i}" for i in range(30)])
+    w.add_tensor("token_embd.weight", sd["embed.tokens.weight"])
+    w.add_tensor("position_embd.weight", sd["embed.positions.weight"])
+    for i in range(2):
+        p = f"blocks.{i}."
+        for kind in ("weight", "bias"):  # llama.cpp's GPT-2 keeps q, k and v in one matrix
+            fused = np.concatenate([sd[f"{p}attn.{x}.{kind}"] for x in "qkv"], axis=0)
+            w.add_tensor(f"blk.{i}.attn_qkv.{kind}", fused)
+            w.add_tensor(f"blk.{i}.attn_output.{kind}", sd[f"{p}attn.o.{kind}"])
+            w.add_tensor(f"blk.{i}.attn_norm.{kind}", sd[f"{p}attn_norm.{kind}"])
+            w.add_tensor(f"blk.{i}.ffn_norm.{kind}", sd[f"{p}mlp_norm.{kind}"])
+            w.add_tensor(f"blk.{i}.ffn_up.{kind}", sd[f"{p}mlp.up.{kind}"])
+            w.add_tensor(f"blk.{i}.ffn_down.{kind}", sd[f"{p}mlp.down.{kind}"])
+    w.add_tensor("output_norm.weight", sd["norm.weight"])
+    w.add_tensor("output_norm.bias", sd["norm.bias"])
+    w.add_tensor("output.weight", sd["lm_head.weight"])
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    loaded, _ = load_model(tmp_path / "gpt2.gguf")
+    assert loaded.config.positions == "learned" and loaded.config.mlp == "gelu" and loaded.config.norm == "layer"
+    tokens = torch.tensor([[1, 2, 3, 4, 5]])
+    torch.testing.assert_close(loaded(tokens).logits, original(tokens).logits)

@@ -190,3 +190,18 @@ def merge_completions(completions: list[Completion], model: str) -> Completion:
         timings=Timings(ttft_s=first.ttft_s, tokens_per_s=first.tokens_per_s, total_s=total_s),
         model=model,
     )
+
+
+def complete_by_streams(stream: Callable[[Request], Iterator[Chunk]], request: Request, model: str) -> Completion:
+    """A completion of n choices from n one-choice streams, seeded seed, seed+1, ... (a random seed when none
+    is given), for engines that generate one sequence at a time."""
+    import random
+    from dataclasses import replace
+
+    one = replace(request, params=replace(request.params, n=1))
+    if request.params.n == 1:
+        return collect(stream(one), model)
+    base = one.params.seed if one.params.seed is not None else random.randrange(2**31)
+    results = [collect(stream(replace(one, params=replace(one.params, seed=base + i))), model)
+               for i in range(request.params.n)]  # fmt: skip
+    return merge_completions(results, model)

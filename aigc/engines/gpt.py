@@ -10,11 +10,10 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aigc.engines.base import Chunk, Completion, FinishReason, Request, Stopwatch, Usage, collect, merge_completions
+from aigc.engines.base import Chunk, Completion, FinishReason, Request, Stopwatch, Usage, complete_by_streams
 from aigc.engines.stops import StopFilter
 from aigc.errors import ContextOverflow, GenerationError
 
@@ -138,13 +137,7 @@ class GPTEngine:
         yield Chunk(done=True, finish_reason=reason, usage=Usage(len(tokens), count), timings=watch.timings(count))
 
     def complete(self, request: Request) -> Completion:
-        one = replace(request, params=replace(request.params, n=1))
-        if request.params.n == 1:
-            return collect(self.stream(one), self._name)
-        base = one.params.seed if one.params.seed is not None else random.randrange(2**31)
-        results = [collect(self.stream(replace(one, params=replace(one.params, seed=base + i))), self._name)
-                   for i in range(request.params.n)]  # fmt: skip
-        return merge_completions(results, self._name)
+        return complete_by_streams(self.stream, request, self._name)
 
     def close(self) -> None:
         pass

@@ -27,8 +27,7 @@ from aigc.engines.base import (
     Request,
     Stopwatch,
     Usage,
-    collect,
-    merge_completions,
+    complete_by_streams,
 )
 from aigc.engines.stops import StopFilter
 from aigc.errors import ContextOverflow, GenerationError, ModelCorrupted
@@ -270,17 +269,7 @@ class LlamaCppEngine:
             sampler.close()
 
     def complete(self, request: Request) -> Completion:
-        from dataclasses import replace
-
-        one = replace(request, params=replace(request.params, n=1))
-        if request.params.n == 1:
-            return collect(self.stream(one), self._name)
-        base = one.params.seed if one.params.seed is not None else random.randrange(2**31)
-        results = [
-            collect(self.stream(replace(one, params=replace(one.params, seed=base + i))), self._name)
-            for i in range(request.params.n)
-        ]
-        return merge_completions(results, self._name)
+        return complete_by_streams(self.stream, request, self._name)
 
     def close(self) -> None:
         pass  # the model stays loaded for the life of the process; see load_llama

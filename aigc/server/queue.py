@@ -19,7 +19,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from aigc.engines.base import Chunk, Completion, Engine, Request, collect, merge_completions
+from aigc.engines.base import Chunk, Completion, Engine, Request, complete_by_streams
 from aigc.errors import AigcError
 
 
@@ -130,22 +130,8 @@ class QueuedEngine:
                 raise Cancelled(f"the client went away; generation stopped after {time.perf_counter() - started:.1f} s")
 
     def complete(self, request: Request) -> Completion:
-        from dataclasses import replace
-
-        if request.params.n == 1:
-            return collect(self.stream(request), self.model_name)
         # One choice per turn, so a long n does not hold the model while others wait.
-        base = request.params.seed
-        choices = [
-            collect(
-                self.stream(
-                    replace(request, params=replace(request.params, n=1, seed=None if base is None else base + i))
-                ),
-                self.model_name,
-            )
-            for i in range(request.params.n)
-        ]
-        return merge_completions(choices, self.model_name)
+        return complete_by_streams(self.stream, request, self.model_name)
 
     def close(self) -> None:
         pass  # the queue's engine lives as long as the server

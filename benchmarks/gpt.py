@@ -42,7 +42,7 @@ from aigc.config import load_settings  # noqa: E402
 from aigc.engines.base import GenerationParams, Message, Request  # noqa: E402
 from aigc.engines.gpt import GPTEngine  # noqa: E402
 from aigc.engines.llamacpp import LlamaCppEngine, _without_extra_buffer_types, cpu_has_amx  # noqa: E402
-from aigc.gpt.generate import Sampling, steps  # noqa: E402
+from aigc.gpt.generate import Sampling, greedy, steps  # noqa: E402
 from aigc.models.resolve import resolve  # noqa: E402
 
 CODE = [
@@ -170,7 +170,7 @@ def agreement(engines: dict[str, GPTEngine], llm: Any, prompts: list[str], token
             )
             line.append(f"{dtype} {same}/{len(their_logits)} KL {kl.mean():.5f}")
         gpt = engines[first]
-        ours_free = [s.token for s in steps(gpt.model, tokenizer, ids, Sampling(max_tokens=tokens, top=1)) if not s.end]
+        ours_free = [s.token for s in steps(gpt.model, tokenizer, ids, Sampling(greedy(tokens), top=1)) if not s.end]
         identical += ours_free == theirs
         diff = next((j for j, (a, b) in enumerate(zip(ours_free, theirs, strict=False)) if a != b), None)
         stats[first]["rows"][-1].update({"identical": ours_free == theirs, "first_difference": diff})
@@ -242,7 +242,7 @@ def profile(gpt: GPTEngine, tokens: int = 32) -> dict[str, float]:
             )
         )
     ids = gpt.tokenizer.encode("def fibonacci(n):\n")
-    walk = steps(gpt.model, gpt.tokenizer, ids, Sampling(max_tokens=tokens + 1, top=1, stop_ids=frozenset({-1})))
+    walk = steps(gpt.model, gpt.tokenizer, ids, Sampling(greedy(tokens + 1), top=1, stop_ids=frozenset({-1})))
     next(walk)  # the prompt's forward pass is not decoding
     spent.clear()
     start = time.perf_counter()

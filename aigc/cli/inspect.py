@@ -47,25 +47,19 @@ def inspect(
     seed: o.SeedOpt = None,
 ) -> None:
     """Generate token by token with the from-scratch GPT (aigc.gpt): probabilities, alternatives, attention."""
-    from aigc.engines.gpt import GPTEngine, require_torch
+    from aigc.config import load_settings
+    from aigc.engines.gpt import GPTEngine
     from aigc.gpt.generate import Step
-    from aigc.models.resolve import resolve
     from aigc.tasks.inspect import heatmap, html_page, parse_head
     from aigc.tasks.inspect import inspect as run_inspect
 
     head = parse_head(attention)
     if png is not None and head is None:
         raise UsageError("--png draws an attention head: pass --attention LAYER:HEAD too")
-    require_torch()
-    from aigc.config import load_settings
-
-    settings = load_settings(model=model, temperature=temperature, seed=seed, gpt_dtype=dtype)
-    from aigc.cli.render import ProgressReporter
-
-    resolved = resolve(settings.model_name or "default", settings.home, ProgressReporter())
-    progress(f"loading {resolved.path.name} into the from-scratch model")
-    engine = GPTEngine(resolved.path, name=resolved.name, n_ctx=settings.n_ctx, threads=settings.threads,
-                       dtype=settings.gpt_dtype)  # fmt: skip
+    settings = load_settings(engine="gpt", model=model, temperature=temperature, seed=seed, gpt_dtype=dtype)
+    progress("loading the model into the from-scratch GPT")
+    engine = o.engine_from(settings)  # the same engine as aigc gen --engine gpt
+    assert isinstance(engine, GPTEngine)
 
     def show(step: Step) -> None:  # the text as it is generated, on stderr; the table follows on stdout
         sys.stderr.write("" if step.end else step.piece)

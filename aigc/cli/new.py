@@ -14,7 +14,6 @@ from rich.tree import Tree
 
 from aigc.cli import options as o
 from aigc.cli.render import err, out, progress
-from aigc.engines.base import GenerationParams
 from aigc.errors import UsageError
 
 
@@ -40,7 +39,8 @@ def new(
     engine: o.EngineOpt = None,
 ) -> None:
     """Generate a FastAPI + SQLite back-end with an HTML/JS front-end, its tests, and run them."""
-    from aigc.project.pipeline import build_project, prepare_folder, resolve_spec
+    from aigc.project.pipeline import prepare_folder
+    from aigc.tasks.new import build, project_spec
 
     if not spec_only and output is None:
         raise UsageError("say where the project goes: -o DIR (or --spec-only to see the spec)")
@@ -55,14 +55,8 @@ def new(
             engines.append(o.engine_from(settings))
         return engines[0]
 
-    source = resolve_spec(
-        requirement=requirement,
-        spec_file=spec,
-        openapi=openapi,
-        engine_factory=engine_once,
-        params=GenerationParams(max_tokens=1200, seed=settings.seed),
-        on_event=say,
-    )
+    source = project_spec(requirement=requirement, spec_file=spec, openapi=openapi, engine_factory=engine_once,
+                          seed=settings.seed, on_event=say)  # fmt: skip
     if spec_only:
         text = source.spec.model_dump_json(indent=2)
         if as_json:
@@ -72,17 +66,8 @@ def new(
             _assumptions(source.spec.assumptions)
         return
     assert output is not None
-    report = build_project(
-        source.spec,
-        output,
-        home=settings.home,
-        source=source.source,
-        force=True,
-        on_event=progress,
-        spec_tokens=source.tokens,
-        engine_factory=engine_once if rules else None,
-        params=GenerationParams(max_tokens=512, seed=settings.seed),
-    )
+    report = build(source, output, home=settings.home, engine_factory=engine_once, rules=rules, seed=settings.seed,
+                   on_event=progress)  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:

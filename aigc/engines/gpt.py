@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,8 @@ class GPTEngine:
             raise GenerationError("the from-scratch engine does not do grammar-constrained decoding; use llamacpp")
         tokens = self.prompt_tokens(request)
         self.check_fits(tokens, p.max_tokens)
-        sampling = Sampling(max_tokens=p.max_tokens, temperature=p.temperature, top_k=p.top_k, top_p=p.top_p,
-                            seed=p.seed if p.seed is not None else random.randrange(2**31), top=1)  # fmt: skip
+        seed = p.seed if p.seed is not None else random.randrange(2**31)
+        sampling = Sampling(replace(p, seed=seed), top=1)
         decoder, stops, watch = StreamDecoder(self.tokenizer), StopFilter(p.stop), Stopwatch()
         count, finish = 0, "length"
         with self.lock:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from aigc.engines.base import GenerationParams
 from aigc.gpt.model import GPT
 from aigc.gpt.sampling import choose, entropy_bits, probabilities
 from aigc.gpt.tokenizer import Tokenizer
@@ -39,20 +40,22 @@ class Step:
     seconds: float = 0.0
 
 
+def greedy(max_tokens: int = 64) -> GenerationParams:
+    return GenerationParams(max_tokens=max_tokens, temperature=0.0)
+
+
 @dataclass(frozen=True)
 class Sampling:
-    max_tokens: int = 64
-    temperature: float = 0.0
-    top_k: int = 40
-    top_p: float = 0.95
-    seed: int | None = None
+    """How to choose (the engine's GenerationParams) and what to keep about each choice."""
+
+    params: GenerationParams = field(default_factory=greedy)
     top: int = 5  # alternatives to keep per step
     attention: tuple[int, int] | None = None  # (layer, head) whose weights to keep
     stop_ids: frozenset[int] = field(default_factory=frozenset)
 
 
 def steps(model: GPT, tokenizer: Tokenizer, prompt: list[int], s: Sampling) -> Iterator[Step]:
-    """Generate up to s.max_tokens tokens after `prompt`, yielding a Step for each (the last may be an end token)."""
+    """Generate up to s.params.max_tokens tokens after `prompt`, a Step for each (the last may be an end token)."""
     if not prompt:
         raise ValueError("the prompt has no tokens")
     layer_head = s.attention
@@ -62,16 +65,17 @@ def steps(model: GPT, tokenizer: Tokenizer, prompt: list[int], s: Sampling) -> I
             raise ValueError(f"no attention head {layer}:{head}: the model has layers 0-{model.config.n_layer - 1} "
                              f"and heads 0-{model.config.n_head - 1}")  # fmt: skip
     keep = frozenset({layer_head[0]}) if layer_head else frozenset()
-    generator = torch.Generator().manual_seed(s.seed) if s.seed is not None else None
+    p = s.params
+    generator = torch.Generator().manual_seed(p.seed) if p.seed is not None else None
     device = next(model.parameters()).device
     cache = model.new_cache()
     ends = s.stop_ids or frozenset(tokenizer.end_ids)
     started = time.perf_counter()
     out = model(torch.tensor([prompt], device=device), cache, keep_attention=keep, last_only=True)
-    for _ in range(s.max_tokens):
+    for _ in range(p.max_tokens):
         logits = out.logits[0, -1].float().cpu()
         probs = probabilities(logits)  # the model's own distribution, before temperature and filtering
-        token = choose(logits, s.temperature, s.top_k, s.top_p, generator)
+        token = choose(logits, p.temperature, p.top_k, p.top_p, generator)
         best = torch.topk(probs, s.top)
         alternatives = [Alternative(int(i), tokenizer.piece(int(i)), float(p))
                         for p, i in zip(best.values, best.indices, strict=True)]  # fmt: skip

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -66,6 +66,25 @@ class ServerConfig:
     project_workers: int = 1
     max_previews: int = 2
     defaults: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=1024, temperature=0.0))
+
+    def params(
+        self,
+        max_tokens: int | None,
+        *,
+        default_max: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        stop: tuple[str, ...] = (),
+    ) -> GenerationParams:
+        """A request's sampling settings over the server's defaults; max_tokens above the limit is refused."""
+        limit = self.max_tokens_limit
+        wanted = max_tokens if max_tokens is not None else min(default_max or self.defaults.max_tokens, limit)
+        if wanted > limit:
+            raise ApiError(400, f"max_tokens is {wanted}, more than this server's limit of {limit}", param="max_tokens")
+        d = self.defaults
+        return replace(d, max_tokens=wanted, temperature=d.temperature if temperature is None else temperature,
+                       top_p=d.top_p if top_p is None else top_p, seed=seed, stop=stop)  # fmt: skip
 
 
 class ApiError(Exception):
@@ -231,7 +250,9 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
 
 def _slots(engine: Engine) -> int:
     """An embedded model decodes one request at a time; a remote server batches what it is sent."""
-    return 4 if type(engine).__name__ == "OpenAIEngine" else 1
+    from aigc.engines.openai_compat import OpenAIEngine  # light: the openai client is a dependency anyway
+
+    return 4 if isinstance(engine, OpenAIEngine) else 1
 
 
 def _errors(app: FastAPI) -> None:

@@ -13,7 +13,6 @@ import itertools
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from aigc import __version__
-from aigc.engines.base import GenerationParams, Message
+from aigc.engines.base import Message
 from aigc.server.app import ApiError, ServerConfig, api_error
 from aigc.server.history import History, StoredMessage, StreamingAnswer
 from aigc.server.queue import Cancelled, ModelQueue
@@ -87,17 +86,6 @@ async def info(request: Request) -> dict[str, Any]:
     }
 
 
-def _params(
-    config: ServerConfig, max_tokens: int | None, temperature: float | None, seed: int | None
-) -> GenerationParams:
-    wanted = max_tokens or min(config.defaults.max_tokens, config.max_tokens_limit)
-    if wanted > config.max_tokens_limit:
-        raise ApiError(400, f"max_tokens is {wanted}, more than this server's limit of {config.max_tokens_limit}",
-                       param="max_tokens")  # fmt: skip
-    temp = config.defaults.temperature if temperature is None else temperature
-    return replace(config.defaults, max_tokens=wanted, temperature=temp, seed=seed)
-
-
 def _generation(
     body: GenerateBody, request: Request, cancel: threading.Event
 ) -> Callable[[Callable[[Any], None]], GenerationResult]:
@@ -106,7 +94,7 @@ def _generation(
         raise ApiError(400, "the requirement is empty: say what the code should do", param="requirement")
     target_language(body.requirement, body.language)  # an unknown language is refused before the model's turn
     config: ServerConfig = request.app.state.config
-    params = _params(config, body.max_tokens, None, body.seed)
+    params = config.params(body.max_tokens, seed=body.seed)
     engine = request.app.state.queue.engine(cancel)
 
     def work(emit: Callable[[Any], None]) -> GenerationResult:
@@ -202,7 +190,7 @@ async def chat(body: ChatBody, request: Request) -> StreamingResponse:
         raise ApiError(400, "the message is empty", param="message")
     if body.conversation_id is not None and history.conversation(body.conversation_id) is None:
         raise ApiError(404, f"no conversation {body.conversation_id!r}", kind="not_found_error")
-    params = _params(request.app.state.config, body.max_tokens, body.temperature, None)
+    params = request.app.state.config.params(body.max_tokens, temperature=body.temperature)
     request.app.state.queue.admit()
     conv = (
         history.conversation(body.conversation_id)
@@ -269,7 +257,7 @@ def _gpt_engine(request: Request) -> Any:
             from aigc.engines.gpt import GPTEngine, require_torch
 
             inner = state.queue.inner
-            if type(inner).__name__ == "GPTEngine":
+            if isinstance(inner, GPTEngine):
                 state.gpt = inner
             else:
                 path = getattr(inner, "model_path", None)

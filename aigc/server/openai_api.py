@@ -71,20 +71,9 @@ class Sampling(BaseModel):
     stream_options: StreamOptions | None = None
 
     def params(self, config: ServerConfig, max_tokens: int | None, default_max: int) -> GenerationParams:
-        limit = config.max_tokens_limit
-        wanted = max_tokens if max_tokens is not None else min(default_max, limit)
-        if wanted > limit:
-            raise ApiError(400, f"max_tokens is {wanted}, more than this server's limit of {limit}", param="max_tokens")
-        d = config.defaults
         stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
-        return GenerationParams(
-            max_tokens=wanted,
-            temperature=d.temperature if self.temperature is None else self.temperature,
-            top_p=d.top_p if self.top_p is None else self.top_p,
-            top_k=d.top_k,
-            seed=self.seed,
-            stop=stop,
-        )
+        return config.params(max_tokens, default_max=default_max, temperature=self.temperature, top_p=self.top_p,
+                             seed=self.seed, stop=stop)  # fmt: skip
 
 
 class ChatCompletionRequest(Sampling):

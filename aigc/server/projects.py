@@ -35,7 +35,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
-from aigc.engines.base import GenerationParams
 from aigc.errors import AigcError
 from aigc.server.app import ApiError, ServerConfig, api_error
 from aigc.server.history import History
@@ -181,7 +180,7 @@ class ProjectJobs:
                 shutil.rmtree(self.root / job.id, ignore_errors=True)
 
     def _build(self, job: Job) -> dict[str, Any]:
-        from aigc.project.pipeline import build_project, resolve_spec
+        from aigc.tasks.new import build, project_spec
 
         body, tmp = job.body, self.root / job.id
         tmp.mkdir(parents=True, exist_ok=True)
@@ -196,11 +195,9 @@ class ProjectJobs:
             spec.write_text(json.dumps(body.spec, ensure_ascii=False), encoding="utf-8")
         say = lambda message: self._say(job, message)  # noqa: E731
         engine = lambda: self.queue.engine(job.cancel)  # noqa: E731
-        source = resolve_spec(requirement=body.requirement, spec_file=spec, openapi=openapi, engine_factory=engine,
-                              params=GenerationParams(max_tokens=1200), on_event=say)  # fmt: skip
-        report = build_project(source.spec, job.folder, home=self.config.home, source=source.source, force=True,
-                               on_event=say, spec_tokens=source.tokens, engine_factory=engine if body.rules else None,
-                               params=GenerationParams(max_tokens=512))  # fmt: skip
+        source = project_spec(requirement=body.requirement, spec_file=spec, openapi=openapi, engine_factory=engine,
+                              on_event=say)  # fmt: skip
+        report = build(source, job.folder, home=self.config.home, engine_factory=engine, rules=body.rules, on_event=say)
         return report.to_json()
 
     # previews

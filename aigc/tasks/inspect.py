@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -116,7 +116,7 @@ def inspect(
     tokens = engine.prompt_tokens(request)
     engine.check_fits(tokens, max_tokens)
     config = engine.model.config
-    sampling = Sampling(max_tokens=max_tokens, temperature=temperature, seed=seed, top=top, attention=attention)
+    sampling = Sampling(replace(params, seed=seed), top=top, attention=attention)
     try:
         generator = steps(engine.model, engine.tokenizer, tokens, sampling)
     except ValueError as exc:

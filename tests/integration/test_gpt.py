@@ -10,7 +10,7 @@ import pytest
 from aigc.engines.base import GenerationParams, Message, Request
 from aigc.engines.gpt import GPTEngine
 from aigc.engines.llamacpp import LlamaCppEngine
-from aigc.gpt.generate import Sampling, steps
+from aigc.gpt.generate import Sampling, greedy, steps
 from tests.conftest import run_aigc
 
 pytestmark = pytest.mark.model
@@ -41,7 +41,7 @@ def test_greedy_continuation_matches_llama_cpp(gpt: GPTEngine, engine: LlamaCppE
 
 def test_steps_record_probabilities_alternatives_and_attention(gpt: GPTEngine) -> None:
     tokens = gpt.tokenizer.encode("x = [1, 2, 3]\nprint(len(x))\n# prints")
-    got = list(steps(gpt.model, gpt.tokenizer, tokens, Sampling(max_tokens=4, top=3, attention=(5, 1))))
+    got = list(steps(gpt.model, gpt.tokenizer, tokens, Sampling(greedy(4), top=3, attention=(5, 1))))
     assert len(got) == 4
     for i, s in enumerate(got):
         assert s.position == len(tokens) + i

@@ -30,7 +30,7 @@ system-deps:
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
 	    sudo apt-get update -qq && sudo apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "WARNING: cannot install$$missing here (apt-get install$$missing):"; \
-	    echo "         without bubblewrap generated code runs with rlimits only, not isolated;"; \
+	    echo "         without bubblewrap aigc refuses to run generated code (unless aigc --unsafe-no-sandbox);"; \
 	    echo "         without chromium the web page's browser tests fail."; fi; fi
 
 $(BIN)/python:

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     gpt_dtype: Literal["float32", "bfloat16", "float16"] = Field(
         default="float32", description="how the from-scratch model stores its weights (bfloat16: half the memory)"
     )
+    unsafe_no_sandbox: bool = Field(
+        default=False,
+        description="where bubblewrap cannot run, run generated code anyway, with rlimits only (NOT isolated)",
+    )
     fake_replies: Path | None = Field(default=None, description="JSON list of replies for the fake engine")
     fake_delay_s: float = Field(default=0.0, ge=0, description="fake engine: seconds per streamed piece")
 

@@ -3,6 +3,7 @@
 AigcError
 ├── UsageError              bad input from the user (empty requirement, unknown option value)
 ├── ConfigError             aigc.toml or AIGC_* variables that do not validate
+├── SandboxUnavailable      no bubblewrap here, and the user did not opt in to running code unconfined
 ├── ModelError
 │   ├── UnknownModel        a name that is neither in the catalogue, a file, nor a hub repo/file
 │   ├── ModelNotInstalled   a catalogue model whose part packages are missing (names the pip command)
@@ -29,6 +30,10 @@ class UsageError(AigcError):
 
 class ConfigError(AigcError):
     exit_code = 2
+
+
+class SandboxUnavailable(AigcError):
+    exit_code = 3
 
 
 class ModelError(AigcError):

@@ -39,3 +39,8 @@ def show() -> None:
         table.add_row(name, shown, source, field.description or "")
     out.print(table)
     out.print(f"engine in use: {settings.engine_name}; model: {settings.model_name or '(the first the server lists)'}")
+    from aigc.sandbox.runner import describe
+
+    box = describe()
+    colour = "green" if box["isolated"] else ("yellow" if box["backend"] == "rlimit" else "red")
+    out.print(f"sandbox for generated code: [{colour}]{box['backend']}[/] ({box['detail']}; limits: {box['limits']})")

@@ -43,8 +43,10 @@ def write_output(result: GenerationResult, output: str) -> list[Path]:
     if target.is_dir() or output.endswith(("/", os.sep)):
         written = []
         for f in result.files:
-            path = target / f.path  # paths were made safe (relative, no '..') by extraction
+            path = target / f.path  # paths were made safe (relative, no '..', no hidden folders) by extraction
             path.parent.mkdir(parents=True, exist_ok=True)
+            if any(p.is_symlink() for p in [path, *path.parents] if p.is_relative_to(target) and p != target):
+                raise UsageError(f"not writing {path}: a link on its way would take it outside {target}")
             path.write_text(f.content, encoding="utf-8")
             written.append(path)
         return written

@@ -49,10 +49,29 @@ def _version(value: bool) -> None:
 def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log diagnostics to stderr."),
+    unsafe_no_sandbox: bool = typer.Option(
+        False,
+        "--unsafe-no-sandbox",
+        help="Where bubblewrap cannot run, run generated code anyway with rlimits only: NOT isolated from your files.",
+    ),
 ) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    from aigc.sandbox.runner import allow_unconfined
+
+    allow_unconfined(unsafe_no_sandbox or _setting_allows_unconfined())
+
+
+def _setting_allows_unconfined() -> bool:
+    """unsafe_no_sandbox from aigc.toml or AIGC_UNSAFE_NO_SANDBOX; a broken config is the command's to report."""
+    from aigc.config import load_settings
+    from aigc.errors import ConfigError
+
+    try:
+        return load_settings().unsafe_no_sandbox
+    except ConfigError:
+        return False
 
 
 def run() -> NoReturn:

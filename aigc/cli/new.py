@@ -138,10 +138,25 @@ def _show(report: Any) -> None:
 
 
 def _serve(folder: Path, token_auth: bool, port: int, home: Path) -> None:
-    """Serve the project from the sandbox on loopback until Ctrl-C."""
-    from aigc.project.runner import project_env, serving
+    """Serve the project from the sandbox until Ctrl-C: the app has no network, so a proxy on loopback
+    (the one aigc serve's previews use) forwards to its unix socket."""
+    import hashlib
+    import socket
 
-    python = project_env(home, (folder / "requirements.txt").read_text(encoding="utf-8"), progress)
-    with serving(folder, python, port=port, token_auth=token_auth) as served:
-        out.print(f"serving {folder} at {served.url} (Ctrl-C stops it)")
-        served.process.wait()
+    import uvicorn
+
+    from aigc.project import files
+    from aigc.project.runner import project_env, serving
+    from aigc.server.preview import Upstream, preview_app
+
+    python = project_env(home, files.read(folder, "requirements.txt").decode("utf-8"), progress)
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
+    log_path = home / "logs" / f"app-{key}.log"  # where the app cannot write; its data stays in data/
+    with serving(folder, python, data=folder / "data", log_path=log_path, token_auth=token_auth) as served:
+        app = preview_app(lambda _: Upstream(served.socket), prefix=False)
+        with socket.socket() as listener:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", port))
+            url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+            out.print(f"serving {folder} at {url} (its log: {log_path}; Ctrl-C stops it)", soft_wrap=True)
+            uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[listener])

@@ -57,14 +57,24 @@ class Extraction:
         return self.main.language if self.main else None
 
 
+# Dot files a reply may write: inert ones. Not .git/ (core.fsmonitor runs a command), .vscode/ (tasks),
+# .envrc (direnv), .bashrc, .npmrc, .pth files or any other hidden folder.
+SAFE_DOT_FILES = frozenset({".gitignore", ".dockerignore", ".editorconfig", ".prettierrc", ".nvmrc"})
+
+
 def safe_path(path: str | None) -> str | None:
-    """A relative path with no '..' or absolute part, else None (a reply never writes outside -o)."""
+    """A relative path with no '..', absolute or hidden part (bar a few inert dot files), else None: a reply
+    never writes outside -o, nor into a .git or editor folder inside it."""
     if not path:
         return None
     path = path.strip().strip("`*'\"")
     path = path.removeprefix("./")
     parts = path.split("/")
     if not path or path.startswith(("/", "~")) or ".." in parts or any(p == "" for p in parts):
+        return None
+    if any(p.startswith(".") for p in parts[:-1]) or (parts[-1].startswith(".") and parts[-1] not in SAFE_DOT_FILES):
+        return None
+    if any(ord(c) < 32 or c == "\\" for c in path):
         return None
     return path
 

@@ -29,6 +29,7 @@ from aigc.engines.base import (
     Usage,
     complete_by_streams,
 )
+from aigc.engines.schema import check_schema
 from aigc.engines.stops import StopFilter
 from aigc.errors import ContextOverflow, GenerationError, ModelCorrupted
 
@@ -178,6 +179,7 @@ class LlamaCppEngine:
 
         if p.grammar is not None:
             return LlamaGrammar.from_string(p.grammar, verbose=False)
+        check_schema(p.json_schema or {})
         return LlamaGrammar.from_json_schema(json.dumps(p.json_schema), verbose=False)
 
     def stream(self, request: Request) -> Iterator[Chunk]:

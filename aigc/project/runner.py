@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +28,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from aigc.errors import AigcError
+from aigc.project import files
 from aigc.project.probe import Plan
 from aigc.sandbox import Limits, Sandbox
 
@@ -126,12 +132,8 @@ def parse_pytest(output: str) -> list[TestOutcome]:
 
 
 def project_files(folder: Path) -> dict[str, str | bytes]:
-    skip = {"data", "__pycache__", ".venv", ".pytest_cache"}
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not skip & set(p.relative_to(folder).parts) and p.name != "aigc-report.json"
-    }
+    """The project's plain files (links are never followed), without its report and runtime folders."""
+    return {name: data for name, data in files.contents(folder).items() if name != "aigc-report.json"}
 
 
 def run_tests(folder: Path, python: Path, sandbox: Sandbox) -> TestRun:
@@ -173,41 +175,58 @@ def probe(folder: Path, plan: Plan, python: Path, sandbox: Sandbox) -> ProbeResu
 
 @dataclass(frozen=True)
 class Served:
-    url: str
+    socket: Path  # the app's HTTP server: a unix socket the host made; the sandbox itself has no network
     process: subprocess.Popen[bytes]
     log: Path
 
 
 @contextmanager
-def serving(folder: Path, python: Path, *, port: int = 0, token_auth: bool = False) -> Iterator[Served]:
-    """The project's app in the sandbox, on the host's loopback with the project folder writable (its data
-    in data/), until the block ends. Raises when it does not answer its health check within a minute."""
-    import httpx
-
-    if port == 0:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+def serving(folder: Path, python: Path, *, data: Path, log_path: Path, token_auth: bool = False) -> Iterator[Served]:
+    """The project's app in the sandbox until the block ends: a copy of the project's files, `data` as its
+    writable data/ folder, no network, HTTP on a unix socket in a folder only the host can write. The host
+    reads nothing the app could have written: not the project folder (the app never sees it), not `data`
+    (the caller never reads it), only the socket. Raises when the app does not answer within a minute."""
+    runtime = Path(tempfile.mkdtemp(prefix="aigc-app-"))  # mode 0700; never bound into the sandbox
+    work = runtime / "work"
+    for name, content in project_files(folder).items():
+        target = work / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    (work / "data").mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
     env = {"APP_DATABASE_PATH": "data/app.db"}
     if token_auth:
         env["APP_SECRET_KEY"] = secrets.token_urlsafe(32)  # a fresh secret: tokens end with the run
+    sock_path = runtime / "app.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(sock_path))
+    listener.listen(128)
     box = Sandbox(Limits(memory_mb=1024, processes=256))
-    argv = [str(python), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    log_path = folder / "data" / "server.log"
+    argv = [str(python), "-m", "uvicorn", "backend.main:app", "--fd", str(listener.fileno())]
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        proc = box.spawn(argv, folder.resolve(), log_file=log, extra_env=env, extra_ro=[python.parent.parent])
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            deadline = time.monotonic() + 60
-            while proc.poll() is None and time.monotonic() < deadline:
-                try:
-                    if httpx.get(url + "api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            if proc.poll() is not None or time.monotonic() >= deadline:
-                raise ProjectRunError(f"the app did not start; its log: {log_path}")
-            yield Served(url, proc, log_path)
-        finally:
-            box.stop(proc)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(log_fd, "ab") as log:
+            proc = box.spawn(argv, work, log_file=log, extra_env=env, extra_ro=[python.parent.parent],
+                             writable={"data": data}, pass_fds=(listener.fileno(),))  # fmt: skip
+            try:
+                _wait_healthy(proc, httpx.Client(transport=httpx.HTTPTransport(uds=str(sock_path)), timeout=1),
+                              log_path)  # fmt: skip
+                yield Served(sock_path, proc, log_path)
+            finally:
+                box.stop(proc)
+    finally:
+        listener.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], client: httpx.Client, log_path: Path) -> None:
+    with client:
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                if client.get("http://app/api/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+    raise ProjectRunError(f"the app did not start; its log: {log_path}")

@@ -174,15 +174,37 @@ def views(spec: AppSpec) -> list[EntityView]:
     ]
 
 
+def one_line(value: object) -> str:
+    """Text for a `#` comment or one Markdown line: every line break Python or str.splitlines knows (\\r,
+    \\x0b, \\x0c, \\x1c-\\x1e, \\x85, \\u2028, \\u2029 besides \\n) and every other control character
+    becomes a space, so the text cannot end the comment and start code."""
+    text = " ".join(str(value).splitlines())
+    return "".join(" " if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0) else c for c in text)
+
+
+def markdown(value: object) -> str:
+    """One line of a Markdown table or paragraph: no raw HTML, no cell breaks, no code spans to close."""
+    text = one_line(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("`", "'")
+
+
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    """Every value from a spec reaches a file escaped for where it lands: `py` (a Python literal, repr),
+    `tojson` (a JSON/JS/Python string), `comment` (one line of a comment), `md` (Markdown), `e` (HTML).
+    Names are identifiers the spec validated. Autoescape is off because no file is only HTML."""
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("aigc.project", "templates"),
-        autoescape=False,  # the output is Python/JS source and JSON, escaped per use with |tojson
+        autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["py"] = repr
+    env.filters["comment"] = one_line
+    env.filters["md"] = markdown
+    env.filters["regex_params"] = lambda path: re.findall(r"{([A-Za-z_][A-Za-z0-9_]*)}", path)
+    return env
 
 
 def template_names() -> list[str]:
@@ -219,17 +241,15 @@ def render(spec: AppSpec) -> dict[str, str]:
         "invalid_values": invalid_values,
         "MISSING": MISSING,
     }
-    env.filters["py"] = repr
-    env.filters["regex_params"] = lambda path: re.findall(r"{([A-Za-z_][A-Za-z0-9_]*)}", path)
     rendered = {_target(name): env.get_template(name).render(**context) for name in template_names()}
     files = {name: text for name, text in rendered.items() if text.strip()}  # a part the spec does not need
     for a in spec.actions:
         if a.code and a.function:
-            said = [f"Action {a.name} of {a.entity}: {line}" for line in a.description.splitlines()]
+            said = [f"Action {a.name} of {a.entity}: {one_line(a.description)}"]
             said += ["Written by aigc-coder's model; kept because it passed the tests in tests/test_api.py."]
             files[f"backend/actions/{a.function}.py"] = "".join(f"# {x}\n" for x in said) + "\n" + a.code.strip() + "\n"
     for c in spec.checks:  # the model's code, each check in its own module (helpers cannot collide)
-        said = [f"Business rule: {line}" for line in c.rule.splitlines()]
+        said = [f"Business rule: {one_line(c.rule)}"]
         said += ["Written by aigc-coder's model; kept because it passed the tests in tests/test_api.py."]
         header = "".join(f"# {line}\n" for line in said) + "\n"
         files[f"backend/checks/{c.function}.py"] = header + c.code.strip() + "\n"

@@ -25,6 +25,15 @@ Action = Literal["list", "create", "get", "update", "delete", "register", "login
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RESERVED_FIELDS = {"id", "owner_id", "created_at", "password_hash"}
+# A URL path as RFC 3986 allows it (unreserved, sub-delims, ':', '@', '%' escapes) plus {param}: no quotes,
+# backslashes, spaces or line breaks, whatever file the path is written into.
+_PATH = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@%/{}]*$")
+
+
+def _url_path(value: str, what: str) -> str:
+    if not _PATH.match(value) or ".." in value or "//" in value:
+        raise ValueError(f"{what} {value!r} must start with / and hold only URL path characters, no '..' or '//'")
+    return value
 
 
 def _identifier(value: str, what: str) -> str:
@@ -168,9 +177,7 @@ class EndpointSpec(BaseModel):
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
-        if not v.startswith("/") or ".." in v or "//" in v:
-            raise ValueError(f"endpoint path {v!r} must start with / and hold no '..' or '//'")
-        return v
+        return _url_path(v, "endpoint path")
 
     @model_validator(mode="after")
     def _params(self) -> EndpointSpec:
@@ -239,8 +246,8 @@ class ActionSpec(BaseModel):
 
     @model_validator(mode="after")
     def _code(self) -> ActionSpec:
-        if self.path is not None and (not self.path.startswith("/") or ".." in self.path):
-            raise ValueError(f"action {self.name}: path {self.path!r} must start with / and hold no '..'")
+        if self.path is not None:
+            _url_path(self.path, f"action {self.name}: path")
         if self.code is not None:
             if self.function is None:
                 raise ValueError(f"action {self.name}: code without the name of its function")

@@ -13,6 +13,7 @@ class Limits:
     memory_mb: int = 512  # the cgroup's memory limit, or the address space per process without cgroups
     processes: int = 64  # processes and threads at once (cgroup pids.max, or RLIMIT_NPROC)
     file_size_mb: int = 64  # largest file the code may write (RLIMIT_FSIZE)
+    tmp_mb: int = 256  # size of the sandbox's private /tmp (a tmpfs: it is memory)
     output_bytes: int = 1_000_000  # stdout and stderr each are kept up to this; the rest is read and dropped
 
 

@@ -1,10 +1,11 @@
-"""Run untrusted code: bubblewrap + cgroup (or rlimits) + a wall-clock timeout + capped output.
+"""Run untrusted code: bubblewrap + cgroup (or a process watchdog) + rlimits + a timeout + capped output.
 
     result = Sandbox().run(["python3", "main.py"], files={"main.py": code})
 
-Generated code never runs in the aigc process: always in a child under these limits. Without
-bubblewrap the sandbox logs a loud warning and runs with rlimits, a timeout and (where allowed)
-`unshare -n` for no network; it is never silently unconfined.
+Generated code never runs in the aigc process: always in a child under these limits. Without bubblewrap
+there is no isolation from the user's files, so `Sandbox()` refuses (SandboxUnavailable, naming the fix)
+unless the user opted in with `aigc --unsafe-no-sandbox` or `unsafe_no_sandbox = true`; then it runs with
+rlimits, a timeout and (where allowed) `unshare -n` for no network, and says so on every start.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
+from aigc.errors import SandboxUnavailable
 from aigc.sandbox import bwrap, cgroups
 from aigc.sandbox.limits import Limits, apply_rlimits
 
@@ -85,26 +87,66 @@ def _own_process_count() -> int:
     return count
 
 
+_policy = {"unconfined_allowed": False}
+INSTALL_HINT = (
+    "install bubblewrap (apt-get install bubblewrap; dnf install bubblewrap) and allow unprivileged user "
+    "namespaces (sysctl kernel.unprivileged_userns_clone=1, or the AppArmor profile for bwrap on Ubuntu)"
+)
+
+
+def allow_unconfined(allowed: bool) -> None:
+    """The user's explicit opt-in (aigc --unsafe-no-sandbox, unsafe_no_sandbox = true) to run generated code
+    with rlimits only where bubblewrap cannot run. Process-wide, like the logging configuration."""
+    _policy["unconfined_allowed"] = allowed
+
+
+def bwrap_problem() -> str | None:
+    """Why bubblewrap cannot sandbox here, or None when it can."""
+    path = bwrap.find_bwrap()
+    return "is not installed" if path is None else _probe(path)
+
+
+def describe() -> dict[str, Any]:
+    """Which sandbox is in force here, for `aigc config show`, /api/info and the page."""
+    problem = bwrap_problem()
+    group = cgroups.create(16, 8)
+    if group is not None:
+        group.remove()
+    if problem is None:
+        backend, detail = "bubblewrap", "own namespaces, no network, read-only system"
+    elif _policy["unconfined_allowed"]:
+        backend, detail = "rlimit", f"bubblewrap {problem}: rlimits and a timeout only, NOT isolated (opted in)"
+    else:
+        backend, detail = "none", f"bubblewrap {problem}: generated code is refused until you {INSTALL_HINT}"
+    limits = "cgroup (memory, processes)" if group is not None else "rlimits and a process watchdog"
+    return {"backend": backend, "isolated": problem is None, "limits": limits, "detail": detail}
+
+
 class Sandbox:
-    """Runs commands in a fresh private work dir per run. `backend` None picks bwrap when present."""
+    """Runs commands in a fresh private work dir per run. `backend` None picks bwrap, and refuses when it
+    cannot run unless the user allowed unconfined runs; "rlimit" asks for rlimits only (tests, explicitly)."""
 
     def __init__(self, limits: Limits | None = None, backend: Literal["bwrap", "rlimit"] | None = None) -> None:
         self.limits = limits or Limits()
         self.bwrap = bwrap.find_bwrap() if backend in (None, "bwrap") else None
         problem = "is not installed" if self.bwrap is None else _probe(self.bwrap)
+        if problem and backend is None and not _policy["unconfined_allowed"]:
+            raise SandboxUnavailable(
+                f"bubblewrap {problem}, and without it generated code would run with your files and network. "
+                f"To fix: {INSTALL_HINT}. To run it anyway, confined by rlimits and a timeout only, pass "
+                "aigc --unsafe-no-sandbox (or set AIGC_UNSAFE_NO_SANDBOX=1)."
+            )
         if backend == "bwrap" and problem:
-            raise RuntimeError(f"bubblewrap {problem}: apt-get install bubblewrap")
+            raise SandboxUnavailable(f"bubblewrap {problem}: {INSTALL_HINT}")
         if problem and backend is None:
             self.bwrap = None
-            log.warning(
-                "bubblewrap %s: generated code runs with rlimits and a timeout only, NOT isolated from your "
-                "files. Install it (sudo apt-get install bubblewrap) or allow unprivileged user namespaces.",
-                problem,
-            )
+            log.warning("bubblewrap %s: generated code runs with rlimits and a timeout only, NOT isolated from "
+                        "your files (you passed --unsafe-no-sandbox)", problem)  # fmt: skip
         elif backend == "rlimit":
             log.warning("sandbox backend 'rlimit': generated code runs with rlimits and a timeout only, NOT isolated")
         self.backend: Literal["bwrap", "rlimit"] = "bwrap" if self.bwrap else "rlimit"
         self._groups: dict[int, cgroups.Cgroup | None] = {}
+        self._watchdogs: dict[int, _Watchdog] = {}
 
     def env(self) -> dict[str, str]:
         python_bin = str(Path(sys.executable).parent)
@@ -145,11 +187,14 @@ class Sandbox:
         log_file: IO[bytes],
         extra_env: dict[str, str] | None = None,
         extra_ro: list[Path] | None = None,
+        writable: dict[str, Path] | None = None,
+        pass_fds: tuple[int, ...] = (),
         limits: Limits | None = None,
     ) -> subprocess.Popen[bytes]:
-        """Start a long-running program (a generated app the user asked to see) with `workdir` as its
-        writable folder and the host's network, so it can serve on loopback. Memory, processes and file
-        sizes are limited as for `run`; there is no timeout: stop it with `stop`."""
+        """Start a long-running program (a generated app the user asked to see) in `workdir`, with the
+        folders of `writable` bound read-write inside it and no network but its own loopback: it serves on
+        a socket the host made and passed in `pass_fds`. Memory, processes and file sizes are limited as for
+        `run`; there is no timeout: stop it with `stop`."""
         limits = limits or self.limits
         group = cgroups.create(limits.memory_mb, limits.processes)
         env = {**self.env(), **(extra_env or {})}
@@ -160,12 +205,19 @@ class Sandbox:
             apply_rlimits(replace(limits, cpu_s=10**9), address_space=group is None, nproc=None)
             _die_with_parent()
 
-        command = bwrap.command(self.bwrap, workdir, argv, env, extra_ro or [], share_net=True) if self.bwrap else argv
+        if self.bwrap:
+            command = bwrap.command(self.bwrap, workdir, argv, env, extra_ro or [], tmp_mb=limits.tmp_mb,
+                                    writable=writable)  # fmt: skip
+        else:
+            command = self._command(argv, workdir, extra_ro or [], limits)
         proc = subprocess.Popen(  # the argv is built here; the code it runs is what is contained
             command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir,
             env=env if not self.bwrap else {"PATH": "/usr/bin:/bin"}, start_new_session=True, preexec_fn=child_setup,
+            pass_fds=pass_fds,
         )  # fmt: skip
         self._groups[proc.pid] = group
+        if group is None:
+            self._watchdogs[proc.pid] = _Watchdog(proc.pid, limits.processes)
         return proc
 
     def stop(self, proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
@@ -175,14 +227,17 @@ class Sandbox:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(grace_s)
         group = self._groups.pop(proc.pid, None)
+        watchdog = self._watchdogs.pop(proc.pid, None)
+        if watchdog is not None:
+            watchdog.stop()
         _kill_tree(proc.pid, group)
         proc.wait()
         if group is not None:
             group.remove()
 
-    def _command(self, argv: list[str], workdir: Path, extra_ro: list[Path]) -> list[str]:
+    def _command(self, argv: list[str], workdir: Path, extra_ro: list[Path], limits: Limits) -> list[str]:
         if self.bwrap:
-            return bwrap.command(self.bwrap, workdir, argv, self.env(), extra_ro)
+            return bwrap.command(self.bwrap, workdir, argv, self.env(), extra_ro, tmp_mb=limits.tmp_mb)
         unshare = shutil.which("unshare")
         if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True, check=False).returncode == 0:
             return [unshare, "-n", "--", *argv]
@@ -192,8 +247,6 @@ class Sandbox:
         self, argv: list[str], workdir: Path, stdin: str | None, limits: Limits, extra_ro: list[Path]
     ) -> SandboxResult:
         group = cgroups.create(limits.memory_mb, limits.processes)
-        if group is None and os.getuid() == 0:
-            log.info("no writable cgroup: process count is not limited for root, only the timeout bounds it")
         nproc = None if group else _own_process_count() + limits.processes
 
         def child_setup() -> None:  # runs in the forked child, before exec
@@ -206,7 +259,7 @@ class Sandbox:
         env = self.env() if not self.bwrap else {"PATH": "/usr/bin:/bin"}
         start = time.perf_counter()
         proc = subprocess.Popen(  # the argv is built here; the code it runs is what is contained
-            self._command(argv, workdir, extra_ro),
+            self._command(argv, workdir, extra_ro, limits),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -227,14 +280,20 @@ class Sandbox:
 
         timer = threading.Timer(limits.timeout_s, on_timeout)
         timer.start()
+        # Without a cgroup, RLIMIT_NPROC does not hold for root: a watchdog counts the run's processes.
+        watchdog = _Watchdog(proc.pid, limits.processes) if group is None else None
         try:
             _, wait_status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            if watchdog is not None:
+                watchdog.stop()
         proc.returncode = os.waitstatus_to_exitcode(wait_status)
         duration = time.perf_counter() - start
         _kill_tree(proc.pid, group)  # anything it left running in the background
         stdout, stderr = out.text(5), err.text(5)
+        if watchdog is not None and watchdog.tripped:
+            stderr += f"\n[aigc sandbox] killed: more than {limits.processes} processes at once\n"
         peak = group.peak_memory_bytes() if group else None
         peak_mb = peak / 2**20 if peak is not None else usage.ru_maxrss / 1024
         oom = group.oom_killed() if group else False
@@ -242,6 +301,64 @@ class Sandbox:
             group.remove()
         return _result(proc.returncode, timed_out.is_set(), oom, stdout, stderr, duration, peak_mb,
                        out.truncated or err.truncated, self.bwrap is not None)  # fmt: skip
+
+
+class _Watchdog:
+    """Counts the processes descended from `pid` every few milliseconds and kills the whole tree when
+    there are more than `limit`: the process bound where no cgroup can be made and rlimits do not apply."""
+
+    def __init__(self, pid: int, limit: int, interval_s: float = 0.02) -> None:
+        self.pid, self.limit, self.interval_s = pid, limit, interval_s
+        self.tripped = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name=f"aigc-watchdog-{pid}")
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.interval_s):
+            if _descendants(self.pid) > self.limit:
+                self.tripped = True
+                _kill_tree(self.pid, None)
+                for child in _descendant_pids(self.pid):
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(child, signal.SIGKILL)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=1)
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, threads) of every process on the machine, from /proc/<pid>/stat."""
+    found: dict[int, tuple[int, int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()  # after the command name, which may hold spaces
+                found[int(entry.name)] = (int(fields[1]), int(fields[17]))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def _descendant_pids(pid: int, table: dict[int, tuple[int, int]] | None = None) -> list[int]:
+    table = _processes() if table is None else table
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in table.items():
+        children.setdefault(parent, []).append(child)
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _descendants(pid: int) -> int:
+    """Tasks (processes and their threads) below `pid`, as a pids cgroup counts them."""
+    table = _processes()
+    return sum(table[p][1] for p in _descendant_pids(pid, table) if p in table)
 
 
 @functools.cache

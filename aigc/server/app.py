@@ -28,14 +28,17 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aigc import __version__
 from aigc.engines.base import Engine, GenerationParams
-from aigc.errors import AigcError, ConfigError, ContextOverflow, EngineUnavailable, UsageError
+from aigc.errors import AigcError, ConfigError, ContextOverflow, EngineUnavailable, SandboxUnavailable, UsageError
+from aigc.sandbox.runner import describe as sandbox_description
+from aigc.server.preview import Lookup, PreviewServer, preview_app
 from aigc.server.queue import Cancelled, ModelQueue, QueueFull
-from aigc.server.security import bearer, key_matches
+from aigc.server.security import allowed_hosts, bearer, host_allowed, key_matches, origin_allowed
 
 log = logging.getLogger("aigc.server")
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -57,6 +60,7 @@ class ServerConfig:
     port: int = 8321
     api_keys: list[str] = field(default_factory=list)
     cors_origins: list[str] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)  # names besides loopback and `host` for the Host header
     data_dir: Path = Path("aigc-server")  # history.sqlite3 and projects/
     home: Path = Path("~/.cache/aigc")  # aigc's cache: the generated projects' shared environment
     max_body_bytes: int = 2 * 1024 * 1024
@@ -64,7 +68,11 @@ class ServerConfig:
     max_waiting: int = 16
     max_candidates: int = 8
     project_workers: int = 1
+    max_project_queue: int = 4  # projects that may wait for a worker; more get 429
+    keep_projects: int = 50  # finished projects kept (with their folders); older ones are removed
+    project_max_age_days: float = 30.0
     max_previews: int = 2
+    preview_port: int = 0  # the previews' own origin (another port than the page's); 0: any free port
     defaults: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=1024, temperature=0.0))
 
     def params(
@@ -116,10 +124,15 @@ def api_error(exc: BaseException) -> ApiError:
         return ApiError(400, str(exc))
     if isinstance(exc, EngineUnavailable):
         return ApiError(502, str(exc), kind="upstream_error")
+    if isinstance(exc, SandboxUnavailable):
+        return ApiError(503, str(exc), kind="server_error", code="no_sandbox")
     if isinstance(exc, AigcError):
         return ApiError(500, str(exc), kind="server_error")
     log.exception("unexpected error", exc_info=exc)
     return ApiError(500, f"internal error ({type(exc).__name__}); request id {request_id.get()}", kind="server_error")
+
+
+_SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 
 
 class Gate:
@@ -129,9 +142,10 @@ class Gate:
 
     def __init__(self, app: ASGIApp, config: ServerConfig) -> None:
         self.app, self.config = app, config
+        self.hosts = allowed_hosts(config.host, config.allowed_hosts)
 
     def _needs_key(self, path: str) -> bool:
-        if not self.config.api_keys or path.startswith("/preview/"):  # previews are capability URLs
+        if not self.config.api_keys:
             return False
         return not (path == "/" or path.startswith("/static/") or path in self.OPEN)
 
@@ -149,11 +163,11 @@ class Gate:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode()), *_SECURITY_HEADERS]
             await send(message)
 
         try:
-            refusal = self._refusal(scope["path"], headers)
+            refusal = self._refusal(scope["method"], scope["path"], headers)
             if refusal is not None:
                 await refusal.response()(scope, receive, send_with_id)
                 return
@@ -164,7 +178,16 @@ class Gate:
                      extra={"request_id": rid})  # fmt: skip
             request_id.reset(token)
 
-    def _refusal(self, path: str, headers: dict[str, str]) -> ApiError | None:
+    def _refusal(self, method: str, path: str, headers: dict[str, str]) -> ApiError | None:
+        host = headers.get("host", "")
+        if not host_allowed(host, self.hosts):
+            return ApiError(421, f"this server does not answer for the host {host[:100]!r}; use http://127.0.0.1 or "
+                            "localhost (or start it with --allowed-host NAME)", code="misdirected_request")  # fmt: skip
+        if not origin_allowed(method, headers.get("origin"), headers.get("sec-fetch-site"), host,
+                              self.config.cors_origins):  # fmt: skip
+            return ApiError(403, "a cross-origin request may not change anything here (its Origin is not this "
+                            "server's; allow an origin with --cors-origin)", kind="permission_error",
+                            code="cross_origin_refused")  # fmt: skip
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.config.max_body_bytes:
             return _too_large(self.config.max_body_bytes)
@@ -202,17 +225,16 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        import httpx
-
         # Resources open with the server and close with it (a test client may start it more than once).
         app.state.history = History(config.data_dir / "history.sqlite3")
         app.state.projects = projects.ProjectJobs(app.state.queue, app.state.history, config)
-        app.state.proxy = httpx.AsyncClient(timeout=60, follow_redirects=False)
+        app.state.previews = PreviewServer(previews_for(app.state.projects.upstream, config), config.host,
+                                           config.preview_port).start()  # fmt: skip
         try:
             yield
         finally:
             app.state.projects.shutdown()
-            await app.state.proxy.aclose()
+            app.state.previews.stop()
             app.state.history.close()
 
     app = FastAPI(
@@ -227,6 +249,7 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
     app.state.started = time.time()
     app.state.engine = engine
     app.state.queue = ModelQueue(engine, max_waiting=config.max_waiting, slots=_slots(engine))
+    app.state.sandbox = sandbox_description()  # which sandbox is in force, for /api/info and the page
     app.state.gpt = None  # the from-scratch model, loaded by the first "why this token" request
     app.state.gpt_lock = threading.Lock()
     _errors(app)
@@ -246,6 +269,18 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
             expose_headers=["X-Request-ID"],
         )  # fmt: skip  (added last, so outermost: a preflight is answered without a key)
     return app
+
+
+def previews_for(lookup: Lookup, config: ServerConfig) -> Starlette:
+    """The previews' proxy app: it answers for the server's host names and may be framed only by its pages."""
+    ancestors = " ".join(f"http://{h}:*" for h in _page_hosts(config))
+    return preview_app(lookup, host=config.host, extra_hosts=config.allowed_hosts, keys=config.api_keys,
+                       frame_ancestors=ancestors or "*")  # fmt: skip
+
+
+def _page_hosts(config: ServerConfig) -> list[str]:
+    hosts = allowed_hosts(config.host, config.allowed_hosts)
+    return [f"[{h}]" if ":" in h else h for h in sorted(hosts)] if hosts is not None else []
 
 
 def _slots(engine: Engine) -> int:
@@ -289,6 +324,22 @@ def _errors(app: FastAPI) -> None:
         return api_error(exc).response()
 
 
+def preview_origin(request: Request) -> str:
+    """The previews' origin as this client reaches the server: the host name it used, the previews' port."""
+    host = request.headers.get("host", "127.0.0.1")  # checked by the gate against the names we answer for
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return f"http://{name}:{request.app.state.previews.port}"
+
+
+def page_headers(request: Request) -> dict[str, str]:
+    """The page loads only its own scripts and styles, talks only to its server, frames only the previews'
+    origin, and may not be framed itself."""
+    policy = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+              f"frame-src {preview_origin(request)}; frame-ancestors 'none'; base-uri 'none'; "
+              "form-action 'self'; object-src 'none'")  # fmt: skip
+    return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY"}
+
+
 def _page(app: FastAPI) -> None:
     static = resources.files("aigc.server") / "static"
     shared = {"inspect.js": "inspect_view.js", "inspect.css": "inspect_view.css"}  # the token view, aigc.gpt's
@@ -299,8 +350,8 @@ def _page(app: FastAPI) -> None:
         return Path(str(static / name))
 
     @app.get("/", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(asset("index.html"), headers={"Cache-Control": "no-cache"})
+    async def page(request: Request) -> FileResponse:
+        return FileResponse(asset("index.html"), headers={"Cache-Control": "no-cache", **page_headers(request)})
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static_file(name: str) -> Response:

@@ -8,6 +8,7 @@ that last moment of text; on the next start such answers are marked `interrupted
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -74,8 +75,13 @@ class Conversation:
 
 class History:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        # Conversations and code are the user's own: the folder and the database are theirs alone (0700, 0600).
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+        os.chmod(path, 0o600, follow_symlinks=False)
+        self.path = path  # SQLite gives its -wal and -shm files the database's mode
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._lock = threading.Lock()
         with self._lock:
@@ -157,6 +163,13 @@ class History:
     def project(self, project_id: str) -> dict[str, Any] | None:
         rows = self._run("SELECT status, data FROM projects WHERE id = ?", (project_id,))
         return {**json.loads(rows[0][1]), "status": rows[0][0]} if rows else None
+
+    def expired_projects(self, keep: int, max_age_s: float, final: set[str]) -> list[str]:
+        """Finished projects beyond the newest `keep`, or older than `max_age_s`: the ones to prune."""
+        rows = self._run("SELECT id, status, created FROM projects ORDER BY created DESC", ())
+        done = [(pid, created) for pid, status, created in rows if status in final]
+        cutoff = time.time() - max_age_s
+        return [pid for i, (pid, created) in enumerate(done) if i >= keep or created < cutoff]
 
     def delete_project(self, project_id: str) -> None:
         self._run("DELETE FROM projects WHERE id = ?", (project_id,))

@@ -71,6 +71,7 @@ async def info(request: Request) -> dict[str, Any]:
         "model": queue.inner.model_name,
         "context_size": queue.inner.context_size,
         "auth": bool(config.api_keys),
+        "sandbox": request.app.state.sandbox,
         "limits": {
             "max_tokens": config.max_tokens_limit,
             "max_body_bytes": config.max_body_bytes,
@@ -277,14 +278,17 @@ async def inspect_tokens(body: InspectBody, request: Request) -> dict[str, Any]:
     if (body.layer is None) != (body.head is None):
         raise ApiError(400, "give both layer and head, or neither", param="layer")
     attention = (body.layer, body.head) if body.layer is not None and body.head is not None else None
-    request.app.state.queue.admit()
+    queue: ModelQueue = request.app.state.queue
+    queue.admit()
     cancel = threading.Event()
 
     def work() -> dict[str, Any]:
-        engine = _gpt_engine(request)
-        with engine.lock:  # one generation at a time on the from-scratch model
-            result = inspect(body.prompt, engine, max_tokens=body.max_tokens, top=body.top, attention=attention,
-                             chat=body.chat, cancelled=cancel.is_set)  # fmt: skip
+        # It waits its turn with every other generation: the CPU and memory are the model's one at a time.
+        with queue.turn(cancel):
+            engine = _gpt_engine(request)
+            with engine.lock:
+                result = inspect(body.prompt, engine, max_tokens=body.max_tokens, top=body.top,
+                                 attention=attention, chat=body.chat, cancelled=cancel.is_set)  # fmt: skip
         return result.to_json()
 
     return await wait_in_thread(work, cancel, request.is_disconnected)

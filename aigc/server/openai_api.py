@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aigc.engines.base import Chunk, Completion, GenerationParams, Message, Role
 from aigc.engines.base import Request as EngineRequest
+from aigc.engines.schema import check_schema
+from aigc.errors import UsageError
 from aigc.server.app import ApiError, ServerConfig, api_error
 from aigc.server.queue import ModelQueue
 from aigc.server.streaming import Emitted, Failed, Finished, run_in_thread, sse, wait_in_thread
@@ -139,6 +141,10 @@ def _schema(fmt: ResponseFormat | None) -> dict[str, Any] | None:
     schema = (fmt.json_schema or {}).get("schema")
     if not isinstance(schema, dict):
         raise ApiError(400, "response_format.json_schema.schema must be a JSON schema object", param="response_format")
+    try:
+        check_schema(schema)
+    except UsageError as exc:
+        raise ApiError(400, str(exc), param="response_format", code="schema_too_complex") from None
     return schema
 
 

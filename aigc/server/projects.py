@@ -8,11 +8,11 @@
     GET    /api/projects/{id}/zip        the project as a zip
     POST   /api/projects/{id}/preview    start the app in the sandbox -> {url}; DELETE stops it
     DELETE /api/projects/{id}            cancel the job, stop its preview, remove its files
-    *      /preview/{token}/...          the running app, proxied (the token is the capability)
 
 Jobs run in a small pool (one at a time by default: a build runs tests in the sandbox and uses the model).
 The generated app never runs in the server's process: the preview is `aigc new --run`'s sandboxed server,
-reached through this process as a reverse proxy on loopback.
+without a network, on a unix socket; aigc.server.preview proxies it from a port of its own (another
+origin than the page), at /preview/<token>/ (the token is the capability).
 """
 
 from __future__ import annotations
@@ -30,21 +30,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
 from aigc.errors import AigcError
-from aigc.server.app import ApiError, ServerConfig, api_error
+from aigc.project import files
+from aigc.server.app import ApiError, ServerConfig, api_error, preview_origin
 from aigc.server.history import History
-from aigc.server.queue import Cancelled, ModelQueue
+from aigc.server.preview import Upstream
+from aigc.server.queue import Cancelled, ModelQueue, QueueFull
 from aigc.server.streaming import sse
 
 router = APIRouter(tags=["projects"])
 Status = Literal["queued", "running", "done", "not_done", "failed", "cancelled", "interrupted"]
 FINAL = {"done", "not_done", "failed", "cancelled", "interrupted"}
-_SKIP = {"data", "__pycache__", ".pytest_cache", ".venv"}
 
 
 class ProjectBody(BaseModel):
@@ -87,7 +87,7 @@ class Preview:
     project_id: str
     stop: threading.Event
     thread: threading.Thread
-    port: int = 0
+    socket: Path | None = None
     error: str | None = None
     ready: threading.Event = field(default_factory=threading.Event)
 
@@ -100,6 +100,7 @@ class ProjectJobs:
         self.previews: dict[str, Preview] = {}  # token -> preview
         self._pool = ThreadPoolExecutor(max_workers=config.project_workers, thread_name_prefix="aigc-project")
         self._lock = threading.Lock()
+        self.prune()
 
     # jobs
 
@@ -112,11 +113,28 @@ class ProjectJobs:
         job_id = uuid.uuid4().hex[:12]
         title = " ".join((body.requirement or ("OpenAPI document" if body.openapi else "spec")).split())[:80]
         job = Job(job_id, title, body, self.root / job_id / "app")
-        with self._lock:
+        limit = self.config.project_workers + self.config.max_project_queue
+        with self._lock:  # the count and the admission are one step: parallel requests cannot all slip in
+            active = sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
+            if active >= limit:
+                raise QueueFull(f"{active} projects are already building or waiting (the limit is {limit}); "
+                                "retry when one is done")  # fmt: skip
             self.jobs[job_id] = job
         self._save(job)
+        self.prune()
         self._pool.submit(self._run, job)
         return job
+
+    def prune(self) -> None:
+        """Finished projects beyond the newest `keep_projects`, or older than `project_max_age_days`, go
+        with their folders: the disk a server fills is bounded too."""
+        expired = self.history.expired_projects(self.config.keep_projects, self.config.project_max_age_days * 86400,
+                                                FINAL)  # fmt: skip
+        for job_id in expired:
+            if job_id not in self.jobs:
+                self.stop_preview(job_id)
+                shutil.rmtree(self.root / job_id, ignore_errors=True)
+                self.history.delete_project(job_id)
 
     def get(self, job_id: str) -> dict[str, Any]:
         job = self.jobs.get(job_id)
@@ -176,6 +194,8 @@ class ProjectJobs:
         finally:
             if job.id in self.jobs:
                 self._save(job)
+                with self._lock:
+                    self.jobs.pop(job.id, None)  # finished: the history holds it from now on
             else:  # deleted while it ran: what the build wrote after the delete goes too
                 shutil.rmtree(self.root / job.id, ignore_errors=True)
 
@@ -223,13 +243,22 @@ class ProjectJobs:
                            kind="upstream_error", code="preview_failed")  # fmt: skip
         return preview
 
+    def upstream(self, token: str) -> Upstream | None:
+        """The running app a preview token names (the previews' proxy asks)."""
+        preview = self.previews.get(token)
+        return Upstream(preview.socket) if preview is not None and preview.socket is not None else None
+
     def _serve(self, preview: Preview, folder: Path, token_auth: bool) -> None:
         from aigc.project.runner import project_env, serving
 
+        job_dir = self.root / preview.project_id
         try:
-            python = project_env(self.config.home, (folder / "requirements.txt").read_text(encoding="utf-8"))
-            with serving(folder, python, token_auth=token_auth) as served:
-                preview.port = int(served.url.rstrip("/").rsplit(":", 1)[1])
+            requirements = files.read(folder, "requirements.txt").decode("utf-8")
+            python = project_env(self.config.home, requirements)
+            # The app's data lives beside the project, never read by this process; its log where it cannot write.
+            with serving(folder, python, data=job_dir / "preview-data", log_path=job_dir / "preview.log",
+                         token_auth=token_auth) as served:  # fmt: skip
+                preview.socket = served.socket
                 preview.ready.set()
                 while not preview.stop.wait(0.5) and served.process.poll() is None:
                     pass
@@ -310,16 +339,19 @@ async def project_events(project_id: str, request: Request) -> StreamingResponse
 @router.get("/api/projects/{project_id}/files")
 async def project_files(project_id: str, request: Request) -> list[dict[str, Any]]:
     folder = _jobs(request).folder(project_id)
-    return [{"path": str(p.relative_to(folder)), "size": p.stat().st_size} for p in _files(folder)]
+    return [{"path": name, "size": len(data)} for name, data in files.contents(folder).items()]
 
 
 @router.get("/api/projects/{project_id}/files/{path:path}", response_class=PlainTextResponse)
 async def project_file(project_id: str, path: str, request: Request) -> PlainTextResponse:
     folder = _jobs(request).folder(project_id)
-    target = (folder / path).resolve()
-    if not target.is_relative_to(folder.resolve()) or target not in {p.resolve() for p in _files(folder)}:
-        raise ApiError(404, f"no file {path!r} in project {project_id}", kind="not_found_error")
-    return PlainTextResponse(target.read_text(encoding="utf-8", errors="replace"))
+    try:
+        if files.SKIP & set(path.split("/")):
+            raise files.UnsafePath(path)
+        data = files.read(folder, path)
+    except (files.UnsafePath, OSError):
+        raise ApiError(404, f"no file {path!r} in project {project_id}", kind="not_found_error") from None
+    return PlainTextResponse(data.decode("utf-8", errors="replace"))
 
 
 @router.get("/api/projects/{project_id}/zip", response_class=Response)
@@ -327,8 +359,8 @@ async def project_zip(project_id: str, request: Request) -> Response:
     folder = _jobs(request).folder(project_id)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for p in _files(folder):
-            zf.write(p, f"{project_id}/{p.relative_to(folder)}")
+        for name, data in files.contents(folder).items():
+            zf.writestr(f"{project_id}/{name}", data)
     headers = {"Content-Disposition": f'attachment; filename="aigc-project-{project_id}.zip"'}
     return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
 
@@ -336,7 +368,8 @@ async def project_zip(project_id: str, request: Request) -> Response:
 @router.post("/api/projects/{project_id}/preview")
 async def start_preview(project_id: str, request: Request) -> dict[str, Any]:
     preview = await asyncio.to_thread(_jobs(request).start_preview, project_id)
-    return {"url": f"/preview/{preview.token}/", "project_id": project_id}
+    origin = preview_origin(request)
+    return {"url": f"{origin}/preview/{preview.token}/", "project_id": project_id}
 
 
 @router.delete("/api/projects/{project_id}/preview", status_code=204)
@@ -344,35 +377,3 @@ async def stop_preview(project_id: str, request: Request) -> None:
     jobs = _jobs(request)
     jobs.get(project_id)
     await asyncio.to_thread(jobs.stop_preview, project_id)
-
-
-def _files(folder: Path) -> list[Path]:
-    return [p for p in sorted(folder.rglob("*")) if p.is_file() and not _SKIP & set(p.relative_to(folder).parts)]
-
-
-_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
-        "proxy-authenticate", "host", "content-length", "content-encoding", "accept-encoding"}  # fmt: skip
-
-
-@router.api_route("/preview/{token}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                  include_in_schema=False)  # fmt: skip
-async def preview_proxy(token: str, path: str, request: Request) -> Response:
-    preview = _jobs(request).previews.get(token)
-    if preview is None or not preview.port:
-        raise ApiError(404, "no such preview (it was stopped, or the server restarted): start it again",
-                       kind="not_found_error")  # fmt: skip
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-    url = f"http://127.0.0.1:{preview.port}/{path}"
-    try:
-        upstream = await request.app.state.proxy.request(
-            request.method, url, params=request.query_params, headers=headers, content=await request.body()
-        )
-    except httpx.HTTPError as exc:
-        raise ApiError(502, f"the preview did not answer: {exc}", kind="upstream_error") from exc
-    out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP}
-    return Response(upstream.content, status_code=upstream.status_code, headers=out)
-
-
-@router.get("/preview/{token}", include_in_schema=False)
-async def preview_root(token: str) -> RedirectResponse:
-    return RedirectResponse(f"/preview/{token}/")  # the app's relative links need the trailing slash

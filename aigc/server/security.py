@@ -1,4 +1,10 @@
-"""Who may use the server: loopback by default, API keys required anywhere else, keys compared in constant time."""
+"""Who may use the server: loopback by default, API keys required anywhere else, keys compared in constant time.
+
+A browser is a client too, and the pages it visits are hostile: a site whose name rebinds to 127.0.0.1
+would be same-origin with the server, so every request must name a host the server answers for (421
+otherwise), and a state-changing request from a browser must come from the server's own origin (or one
+the user allowed with --cors-origin).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,44 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name other than localhost may resolve to anything
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+WILDCARDS = ("0.0.0.0", "::", "")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def host_name(host_header: str) -> str:
+    """The name in a Host header, without its port and brackets, lower case ('' when malformed)."""
+    value = host_header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[1:end] if end > 0 else ""
+    name, _, port = value.partition(":")
+    return name if (not port or port.isdigit()) else ""
+
+
+def allowed_hosts(bound: str, extra: list[str]) -> frozenset[str] | None:
+    """The names requests may carry in Host; None when any name goes (bound to every interface, keys required)."""
+    if bound.strip("[]") in WILDCARDS and not extra:
+        return None
+    return frozenset({*LOOPBACK_NAMES, bound.strip("[]").lower(), *(h.strip("[]").lower() for h in extra)})
+
+
+def host_allowed(host_header: str | None, allowed: frozenset[str] | None) -> bool:
+    if allowed is None:
+        return True
+    return bool(host_header) and host_name(host_header or "") in allowed
+
+
+def origin_allowed(method: str, origin: str | None, fetch_site: str | None, host_header: str, cors: list[str]) -> bool:
+    """May a request with this Origin change state? Clients that are not browsers send no Origin."""
+    if method.upper() in SAFE_METHODS:
+        return True
+    if origin is None:
+        return fetch_site in (None, "same-origin", "none")
+    own = {f"http://{host_header.lower()}", f"https://{host_header.lower()}"}
+    return origin.lower() in own or origin in cors
 
 
 def check_bind(host: str, keys: list[str]) -> None:

@@ -55,6 +55,33 @@ def test_unsafe_paths_are_dropped() -> None:
     assert safe_path("/etc/x.py") is None
 
 
+def test_a_reply_cannot_write_into_hidden_folders_or_run_on_git() -> None:
+    """`.git/config` with core.fsmonitor would run a command on the user's next git status."""
+    reply = ".git/config\n```ini\n[core]\n\tfsmonitor = touch /tmp/pwned\n```\n.vscode/tasks.json\n```json\n{}\n```\n"
+    assert extract(reply).files == []
+    for bad in (".git/config", "src/.git/hooks/pre-commit", ".envrc", ".bashrc", "a/.npmrc", "x\\y.py", "a\nb.py"):
+        assert safe_path(bad) is None, bad
+    assert safe_path(".gitignore") == ".gitignore" and safe_path("web/.editorconfig") == "web/.editorconfig"
+
+
+def test_gen_output_does_not_follow_a_link_out_of_the_folder(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from aigc.cli.gen import write_output
+    from aigc.code.extract import SourceFile
+    from aigc.errors import UsageError
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "src").symlink_to(outside)
+    result = SimpleNamespace(files=[SourceFile("src/app.py", "x = 1\n", "python")], code="x = 1\n")
+    with pytest.raises(UsageError, match="link"):
+        write_output(result, str(target) + "/")  # type: ignore[arg-type]
+    assert list(outside.iterdir()) == []
+
+
 def test_unclosed_block_from_a_cut_reply_is_kept() -> None:
     blocks = find_blocks("```python\ndef f():\n    return")
     assert blocks[0].closed is False

@@ -182,3 +182,66 @@ def test_a_bubblewrap_that_cannot_sandbox_here_is_reported() -> None:
     assert _probe("/bin/false") is not None  # stands in for bwrap refused user namespaces
     bwrap_path = shutil.which("bwrap")
     assert bwrap_path is not None and _probe(bwrap_path) is None
+
+
+def test_without_bubblewrap_generated_code_is_refused_unless_the_user_opts_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from aigc.errors import SandboxUnavailable
+    from aigc.sandbox import bwrap, runner
+
+    monkeypatch.setattr(bwrap, "find_bwrap", lambda: None)
+    with pytest.raises(SandboxUnavailable, match=r"bubblewrap is not installed.*--unsafe-no-sandbox"):
+        Sandbox(FAST)
+    assert runner.describe()["backend"] == "none"
+    monkeypatch.setattr(runner, "_policy", {"unconfined_allowed": True})
+    assert Sandbox(FAST).backend == "rlimit" and runner.describe()["backend"] == "rlimit"
+    # From the command line: `aigc gen` says what is missing and how to fix it, and runs nothing.
+    from tests.conftest import run_aigc
+
+    fake_path = tmp_path / "bin"
+    fake_path.mkdir()
+    for tool in ("python3", "unshare", "ps"):  # a PATH with no bwrap on it
+        if found := shutil.which(tool):
+            (fake_path / tool).symlink_to(found)
+    env = {"PATH": str(fake_path), "AIGC_ENGINE": "fake"}
+    r = run_aigc("gen", "写一个函数 add(a, b)，返回 a + b", env=env)
+    assert r.returncode == 3 and "bubblewrap is not installed" in r.stderr and "--unsafe-no-sandbox" in r.stderr
+    shown = run_aigc("config", "show", env=env)
+    assert shown.returncode == 0 and "sandbox for generated code: none" in " ".join(shown.stdout.split())
+
+
+def test_the_sandbox_sees_little_of_etc_and_cannot_nest_namespaces(box: Sandbox) -> None:
+    code = textwrap.dedent("""
+        import ctypes, os
+        print(sorted(os.listdir("/etc")))
+        print(ctypes.CDLL(None, use_errno=True).unshare(0x10000000))  # CLONE_NEWUSER
+    """)
+    r = box.run(["python3", "-c", code])
+    listing, unshared = r.stdout.splitlines()
+    assert "passwd" in listing and "shadow" not in listing and "ssh" not in listing and "sudoers" not in listing
+    assert unshared == "-1"  # no user namespace of its own (bwrap --disable-userns)
+
+
+def test_the_private_tmp_is_bounded(box: Sandbox) -> None:
+    r = box.run(["python3", "-c", "open('/tmp/big', 'wb').write(b'x' * 64 * 2**20)"],
+                limits=Limits(timeout_s=20, memory_mb=512, tmp_mb=16, file_size_mb=128))  # fmt: skip
+    assert r.status == "failed" and "No space left on device" in r.stderr
+
+
+def test_without_cgroups_a_fork_bomb_is_still_bounded(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aigc.sandbox import cgroups
+
+    monkeypatch.setattr(cgroups, "create", lambda memory_mb, processes: None)
+    code = textwrap.dedent("""
+        import os, time
+        for _ in range(200):
+            if os.fork() == 0:
+                time.sleep(30)
+                os._exit(0)
+        time.sleep(30)
+    """)
+    start = time.monotonic()
+    r = box.run(["python3", "-c", code], limits=Limits(timeout_s=30, processes=32, memory_mb=256))
+    assert r.status == "killed" and "more than 32 processes" in r.stderr, r
+    assert time.monotonic() - start < 25  # killed by the watchdog, not the timeout

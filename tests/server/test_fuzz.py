@@ -19,6 +19,7 @@ _DATA = Path(tempfile.mkdtemp(prefix="aigc-fuzz-"))
 APP = create_app(
     FakeEngine(echo),
     ServerConfig(data_dir=_DATA, home=_DATA / "home", max_tokens_limit=64, max_body_bytes=64 * 1024,
+                 allowed_hosts=["testserver"],  # the ASGI client's Host
                  defaults=GenerationParams(max_tokens=16, temperature=0.0)),
 )  # fmt: skip
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)

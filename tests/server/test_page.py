@@ -120,3 +120,52 @@ def test_the_page_fetches_nothing_from_another_origin(serve: ServerFactory, page
     assert {"/static/app.js", "/static/highlight.js", "/static/inspect.js", "/static/style.css"} <= {
         u.removeprefix(live.url) for u in requested
     }
+
+
+KEY = "k3y-for-page-tests-0123456789ab"
+
+
+def test_a_preview_can_reach_neither_the_page_nor_its_key_nor_the_api(serve: ServerFactory, page: Page) -> None:
+    """The generated app runs from the previews' own origin, in a sandboxed frame: what its scripts try fails."""
+    import httpx
+
+    from tests.project.specs import TODO
+
+    live = serve(api_keys=[KEY])
+    auth = {"Authorization": f"Bearer {KEY}"}
+    job = httpx.post(live.url + "/api/projects", json={"spec": json.loads(TODO.model_dump_json())}, headers=auth)
+    ended = httpx.get(f"{live.url}/api/projects/{job.json()['id']}/events", headers=auth, timeout=600)
+    assert '"status":"done"' in ended.text, ended.text[-500:]
+    page.goto(live.url + "/#project")
+    expect(page.locator("#key-form")).to_be_visible()
+    page.fill("#api-key", KEY)
+    page.click("#key-form button[type=submit]")
+    expect(page.locator("#model")).to_contain_text("sandbox: bubblewrap")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0  # the key is in memory only
+    assert "k3y" not in page.evaluate("document.cookie")
+    page.locator("#projects li").first.click()
+    page.click("#project-preview-start")
+    expect(page.locator("#project-preview")).to_be_visible(timeout=120_000)
+    assert page.get_attribute("#project-preview", "sandbox") == "allow-scripts allow-forms allow-same-origin"
+    frame_locator = page.frame_locator("#project-preview")
+    expect(frame_locator.locator("input[name=username]").first).to_be_visible(timeout=30_000)
+    (frame,) = [f for f in page.frames if "/preview/" in f.url]
+    assert not frame.url.startswith(live.url + "/")  # another origin: another port
+    tried = frame.evaluate(
+        """async (main) => {
+            const out = {};
+            try { out.parent = window.parent.document.title; } catch (e) { out.parent = "blocked"; }
+            try { out.storage = window.parent.localStorage.length; } catch (e) { out.storage = "blocked"; }
+            try { out.api = (await fetch(main + "/api/projects")).status; } catch (e) { out.api = "blocked"; }
+            try { out.v1 = (await fetch(main + "/v1/models")).status; } catch (e) { out.v1 = "blocked"; }
+            try { await navigator.serviceWorker.register("sw.js"); out.worker = "registered"; }
+            catch (e) { out.worker = "blocked"; }
+            return out;
+        }""",
+        live.url,
+    )
+    assert tried == {"parent": "blocked", "storage": "blocked", "api": "blocked", "v1": "blocked",
+                     "worker": "blocked"}, tried  # fmt: skip
+    frame.evaluate("() => { try { window.top.location = 'about:blank#escaped'; } catch (e) {} }")
+    page.wait_for_timeout(300)
+    assert page.url.startswith(live.url)  # no top navigation from the frame

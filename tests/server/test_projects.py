@@ -48,7 +48,8 @@ def test_a_spec_becomes_a_tested_project_with_files_zip_and_a_live_preview(serve
 
     preview = httpx.post(f"{live.url}/api/projects/{job['id']}/preview", timeout=120)
     assert preview.status_code == 200, preview.text
-    base = live.url + preview.json()["url"]
+    base = preview.json()["url"]
+    assert base.startswith("http://127.0.0.1:") and not base.startswith(live.url + "/")  # another origin
     page = httpx.get(base)
     assert page.status_code == 200 and "app.js" in page.text
     # The app's own API through the proxy, as the page in the preview calls it (relative URLs).

@@ -12,14 +12,16 @@
     return node;
   };
   const state = { conversation: null, chatAbort: null, genAbort: null, project: null, projectAbort: null };
+  // The API key (servers started with keys) lives in this page's memory only: never in localStorage, where
+  // any script of the origin could read it later.
+  let apiKey = "";
 
   // ---- talking to the server ------------------------------------------------------------------------------
 
   function headers(json) {
     const h = { Accept: "application/json" };
     if (json) h["Content-Type"] = "application/json";
-    const key = localStorage.getItem("aigc-api-key");
-    if (key) h.Authorization = `Bearer ${key}`;
+    if (apiKey) h.Authorization = `Bearer ${apiKey}`;
     return h;
   }
 
@@ -96,7 +98,7 @@
       $(`view-${tab.dataset.view}`).hidden = !on;
     }
     location.hash = view;
-    if (view === "project") loadProjects();
+    if (view === "project") loadProjects().catch((err) => notify(err.message));
   }
 
   // ---- chat ------------------------------------------------------------------------------------------------
@@ -410,13 +412,18 @@
     $("inspect-form").onsubmit = runInspect;
     $("key-form").onsubmit = (e) => {
       e.preventDefault();
-      localStorage.setItem("aigc-api-key", $("api-key").value.trim());
+      apiKey = $("api-key").value.trim();
+      $("api-key").value = "";
       $("key-form").hidden = true;
       start();
     };
     try {
       const info = await api("GET", "/api/info");
-      $("model").textContent = `${info.model} · context ${info.context_size ?? "?"}`;
+      const box = info.sandbox || {};
+      $("model").textContent = `${info.model} · context ${info.context_size ?? "?"} · sandbox: ${box.backend ?? "?"}`;
+      $("model").title = box.detail || "";
+      if (box.backend === "none") notify(`Generated code cannot run here: ${box.detail}`, false);
+      else if (box.isolated === false) notify(`Generated code runs NOT isolated: ${box.detail}`, false);
       $("gen-n").max = info.limits.max_candidates;
       await loadConversations();
     } catch (err) {

@@ -36,6 +36,10 @@ def serve(
         Optional[list[str]],  # noqa: UP045
         typer.Option("--cors-origin", help="Allow browser pages from this origin (repeatable). Default: none."),
     ] = None,
+    allowed_host: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--allowed-host", help="A host name clients may use besides loopback's (repeatable)."),
+    ] = None,
     data_dir: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--data-dir", help="Conversations (SQLite) and projects. Default: <aigc home>/server."),
@@ -66,6 +70,7 @@ def serve(
     defaults = o.params_from(settings)  # greedy unless a temperature is set, as aigc gen's first candidate
     config = ServerConfig(
         host=host, port=port, api_keys=keys, cors_origins=list(cors_origin or []),
+        allowed_hosts=list(allowed_host or []),
         data_dir=(data_dir or settings.home / "server").expanduser(), home=settings.home,
         max_body_bytes=int(max_body_mb * 1024 * 1024), max_tokens_limit=max_tokens_limit, max_waiting=max_queue,
         defaults=defaults,

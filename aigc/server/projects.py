@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import secrets
 import shutil
 import threading
@@ -188,9 +189,9 @@ class ProjectJobs:
         except Cancelled:
             job.status = "cancelled"
         except AigcError as exc:
-            job.status, job.error = "failed", str(exc)
+            job.status, job.error = "failed", self.scrub(str(exc))
         except Exception as exc:  # reported on the job, not lost in a thread
-            job.status, job.error = "failed", api_error(exc).message
+            job.status, job.error = "failed", self.scrub(api_error(exc).message)
         finally:
             if job.id in self.jobs:
                 self._save(job)
@@ -209,8 +210,6 @@ class ProjectJobs:
             openapi = tmp / "openapi.yaml"  # YAML is a superset of JSON: either parses
             openapi.write_text(body.openapi, encoding="utf-8")
         if body.spec is not None:
-            import json
-
             spec = tmp / "appspec.json"
             spec.write_text(json.dumps(body.spec, ensure_ascii=False), encoding="utf-8")
         say = lambda message: self._say(job, message)  # noqa: E731
@@ -218,7 +217,17 @@ class ProjectJobs:
         source = project_spec(requirement=body.requirement, spec_file=spec, openapi=openapi, engine_factory=engine,
                               on_event=say)  # fmt: skip
         report = build(source, job.folder, home=self.config.home, engine_factory=engine, rules=body.rules, on_event=say)
-        return report.to_json()
+        scrubbed: dict[str, Any] = self.scrub(report.to_json())
+        return scrubbed
+
+    def scrub(self, value: Any) -> Any:
+        """`value` with this machine's paths (the data folder, aigc's home) replaced by names: a client sees
+        where a project is in the server's terms, not the host's file system."""
+        text = json.dumps(value, ensure_ascii=False)
+        for path, name in ((self.root, "<projects>"), (self.config.home, "<aigc home>")):
+            for form in {str(path), str(path.resolve())}:
+                text = text.replace(json.dumps(form, ensure_ascii=False)[1:-1], name)
+        return json.loads(text)
 
     # previews
 
@@ -263,7 +272,7 @@ class ProjectJobs:
                 while not preview.stop.wait(0.5) and served.process.poll() is None:
                     pass
         except Exception as exc:  # the caller reports it
-            preview.error = str(exc)
+            preview.error = self.scrub(str(exc))
         finally:
             preview.ready.set()
 

@@ -143,6 +143,13 @@ def built(serve: ServerFactory, tmp_path: Path) -> tuple[Any, str, Path]:
     return live, job["id"], live.app.state.projects.root / job["id"] / "app"
 
 
+def test_the_api_shows_no_host_paths(built: tuple[Any, str, Path]) -> None:
+    live, project, folder = built
+    state = httpx.get(f"{live.url}/api/projects/{project}").text
+    assert str(folder) not in state and str(live.app.state.config.home) not in state
+    assert "<projects>/" in state  # the report still says where, in the server's own terms
+
+
 def test_a_planted_link_is_not_listed_read_or_zipped(built: tuple[Any, str, Path], tmp_path: Path) -> None:
     live, project, folder = built
     secret = tmp_path / "id_rsa"

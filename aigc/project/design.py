@@ -2,8 +2,9 @@
 
 An entity with a password field is an account: it is registered (and, with token auth, logs in), never
 listed. Every other entity gets list (with ?q= search over its searchable fields), create, get, update
-and delete under /api/<table>. With token auth every such endpoint needs a token, and owned rows are
-visible only to their owner: another user's row answers 404, as if it did not exist.
+and delete under /api/<table>. With token auth every such endpoint needs a token; owned rows (the
+default) are visible only to their owner, another user's row answering 404 as if it did not exist, and
+a public entity's rows are seen by all but changed or deleted only by their creator (403).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def _action_endpoint(spec: AppSpec, action: ActionSpec) -> EndpointSpec:
     errors = [
         ErrorCase(status=404, kind="not_found", when="no such id" + owned),
         ErrorCase(status=action.refused_status, kind="rule", when="the action is not allowed for this row"),
+        *_others_row(spec, entity),
     ]
     if spec.auth.kind == "token":
         errors.append(ErrorCase(status=401, kind="unauthorized", when="no valid token"))
@@ -49,6 +51,13 @@ def _with_rule_errors(spec: AppSpec, ep: EndpointSpec) -> EndpointSpec:
         if c.entity == ep.entity and ("rule", c.rule) not in have
     ]
     return ep.model_copy(update={"errors": [*ep.errors, *extra]}) if extra else ep
+
+
+def _others_row(spec: AppSpec, entity: EntitySpec | None) -> list[ErrorCase]:
+    """A public entity's row that another user created: seen by all, changed only by its creator."""
+    if spec.auth.kind != "token" or entity is None or not entity.public:
+        return []
+    return [ErrorCase(status=403, kind="forbidden", when="the row belongs to another user")]
 
 
 def _title(entity: EntitySpec) -> str:
@@ -121,6 +130,6 @@ def standard_endpoints(spec: AppSpec, entity: EntitySpec) -> list[EndpointSpec]:
         ep("GET", base, "list", 200, []),
         ep("POST", base, "create", 201, [*invalid, *conflict]),
         ep("GET", f"{base}/{{id}}", "get", 200, missing),
-        ep("PUT", f"{base}/{{id}}", "update", 200, [*missing, *invalid, *conflict]),
-        ep("DELETE", f"{base}/{{id}}", "delete", 204, missing),
+        ep("PUT", f"{base}/{{id}}", "update", 200, [*missing, *invalid, *conflict, *_others_row(spec, entity)]),
+        ep("DELETE", f"{base}/{{id}}", "delete", 204, [*missing, *_others_row(spec, entity)]),
     ]

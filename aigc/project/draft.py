@@ -213,6 +213,9 @@ def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
     if account is not None:
         _ensure_account_fields(account, assumptions)
     auth = {"kind": "token", "user_entity": account["name"]} if login and account else {"kind": "none"}
+    if login and account:
+        for e in entities:
+            e["public"] = not e["owned"] and e is not account
     spec = AppSpec.model_validate(
         {
             "name": (str(draft.get("app_name") or "").strip() or "app")[:80],

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from aigc.errors import UsageError
-from aigc.project.spec import ActionSpec, AppSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec, snake
+from aigc.project.design import standard_endpoints
+from aigc.project.spec import ActionSpec, AppSpec, AuthSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec, snake
 
 _KINDS = {
     400: "validation", 422: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
@@ -77,16 +78,73 @@ class _Mapper:
         self.assumptions += [f"not built: {why}" for why in skipped]
         info = self.doc.get("info", {}) or {}
         name = str(info.get("title") or self.source.stem)[:80]
-        return AppSpec(
+        spec = AppSpec(
             name=name,
             summary=str(info.get("description") or "")[:500],
             entities=list(self.entities.values()),
             endpoints=endpoints,
-            assumptions=list(dict.fromkeys(self.assumptions)),  # a schema used by several operations notes once
+            assumptions=[],
             language="zh" if re.search(r"[\u4e00-\u9fff]", name) else "en",
             error_style="flat" if self.flat_errors else "nested",
             actions=actions,
         )
+        if any(ep.auth_required for ep in endpoints):
+            spec = self._with_login(spec)
+        # a schema used by several operations notes once
+        return spec.model_copy(update={"assumptions": list(dict.fromkeys(self.assumptions))})
+
+    def _secured(self, op: dict[str, Any]) -> bool:
+        """The operation's `security` (or the document's): a requirement with a scheme in it means a login."""
+        wanted = op.get("security", self.doc.get("security"))
+        return isinstance(wanted, list) and any(isinstance(r, dict) and r for r in wanted)
+
+    def _with_login(self, spec: AppSpec) -> AppSpec:
+        """Operations that require `security` get token auth: the document's account entity (a schema with
+        a password) logs in, or a User is added; register, login and me come from the templates."""
+        account = next((e for e in spec.entities if e.has_password), None)
+        entities = list(spec.entities)
+        if account is None:
+            account = EntitySpec(name="User" if spec.entity("User") is None else "AppUser", fields=[
+                FieldSpec(name="username", unique=True, min_length=3, max_length=50),
+                FieldSpec(name="password", type="password"),
+            ])  # fmt: skip
+            entities.insert(0, account)
+            self.assumptions.append(f"operations require security: {account.name} accounts (username, password) "
+                                    "were added to log in with (POST /api/auth/register, /api/auth/login)")  # fmt: skip
+        password = next(f.name for f in account.fields if f.type == "password")
+        names = [f for f in account.fields if f.type != "password" and f.is_text]
+        login = next((f for f in names if f.name == "username"), None) or next((f for f in names if f.unique), None)
+        if login is None:
+            raise OpenAPIError(f"{self.source}: {account.name} has a password but no name field to log in with")
+        if not login.unique:  # one account per name, or a login could not say whose it is
+            self.assumptions.append(f"{account.name}.{login.name} is what users log in with: it is unique")
+            fields = [f.model_copy(update={"unique": True}) if f is login else f for f in account.fields]
+            entities = [e.model_copy(update={"fields": fields}) if e is account else e for e in entities]
+            account = next(e for e in entities if e.name == account.name)
+        username = login.name
+        auth = AuthSpec(kind="token", user_entity=account.name, username_field=username, password_field=password)
+        provisional = AppSpec(name=spec.name, entities=entities, auth=auth, language=spec.language)
+        have = {(ep.entity, ep.action) for ep in spec.endpoints}
+        added = [ep for ep in standard_endpoints(provisional, account) if (ep.entity, ep.action) not in have]
+        for ep in added:
+            self.assumptions.append(f"{ep.method} {ep.path}: {ep.summary} (added for the document's security)")
+        # An entity the document lets anyone read is public (only a row's creator changes it); one whose reads
+        # need a login too is owned: each user sees their own rows.
+        reads = {e.name: [ep for ep in spec.endpoints if ep.entity == e.name and ep.action in ("list", "get")]
+                 for e in entities}  # fmt: skip
+        public = {e.name for e in entities if not e.has_password and any(not ep.auth_required for ep in reads[e.name])}
+        shaped = [e.model_dump() | {"public": e.name in public, "owned": e.name not in public and not e.has_password}
+                  for e in entities]  # fmt: skip
+        forbidden = ErrorCase(status=403, kind="forbidden", when="the row belongs to another user")
+        endpoints = [
+            ep.model_copy(update={"errors": [*ep.errors, forbidden]})
+            if ep.entity in public and ep.action in ("update", "delete") and ep.status_for("forbidden", 0) == 0
+            else ep
+            for ep in [*added, *spec.endpoints]
+        ]
+        return AppSpec.model_validate(spec.model_dump() | {
+            "entities": shaped, "auth": auth.model_dump(), "endpoints": [ep.model_dump() for ep in endpoints],
+        })  # fmt: skip
 
     def _action_of(self, route: str, op: dict[str, Any], skipped: list[str]) -> ActionSpec | None:
         """POST /tasks/{id}/complete on a built entity: an action whose code the model writes at build time."""
@@ -149,6 +207,9 @@ class _Mapper:
             if kind:
                 errors.append(ErrorCase(status=code, kind=kind, when=str(responses[str(code)].get("description", ""))))  # type: ignore[arg-type]
                 self._note_error_shape(responses[str(code)])
+        secured = self._secured(op)
+        if secured and not any(e.kind == "unauthorized" for e in errors):
+            errors.append(ErrorCase(status=401, kind="unauthorized", when="no valid token"))
         return EndpointSpec(
             method=method.upper(),  # type: ignore[arg-type]
             path=route,
@@ -157,6 +218,7 @@ class _Mapper:
             summary=str(op.get("summary") or op.get("operationId") or ""),
             success_status=success[0] if success else 200,
             errors=errors,
+            auth_required=secured,
         )
 
     def _note_error_shape(self, response: dict[str, Any]) -> None:

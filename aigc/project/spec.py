@@ -4,7 +4,9 @@ directly (aigc.project.openapi); the templates and the derived tests read only t
 
 Conventions the templates rely on: every entity has an integer `id`; a field of type `ref` holds another
 entity's id; a field of type `password` is stored only as a slow hash and never returned; with token auth,
-an entity marked `owned` belongs to the user who created it and nobody else sees it.
+an entity marked `owned` belongs to the user who created it and nobody else sees it. With token auth every
+entity but the account is owned unless marked `public`: then everyone sees its rows, and only the user who
+created a row may change or delete it (403 for anyone else).
 
 Business rules are kept in words (`rules`); those the model turned into code that passed its tests are
 also `checks`: a function of the request's record, run by the create and update routes (aigc.project.rules).
@@ -129,7 +131,8 @@ class FieldSpec(BaseModel):
 class EntitySpec(BaseModel):
     name: str  # CamelCase singular, e.g. "Product"
     fields: list[FieldSpec] = Field(min_length=1)
-    owned: bool = False  # with auth: rows belong to the user who created them
+    owned: bool = False  # with auth: rows belong to the user who created them (the default with token auth)
+    public: bool = False  # with auth: everyone sees the rows; only their creator changes or deletes them
     description: str = ""
 
     @field_validator("name")
@@ -323,9 +326,25 @@ class AppSpec(BaseModel):
                 found = user.field(needed)
                 if found is None or (kind and found.type != kind):
                     raise ValueError(f"auth: {user.name} needs a {kind or 'username'} field named {needed!r}")
+            for entity in self.entities:  # with login, rows are owned unless the spec says public
+                if entity.owned and entity.public:
+                    raise ValueError(f"{entity.name} cannot be both owned and public")
+                if not entity.has_password and not entity.public:
+                    entity.owned = True
         elif any(e.owned for e in self.entities):
             raise ValueError("owned entities need token auth (who would own them?)")
         return self
+
+    def needs_login(self, ep: EndpointSpec) -> bool:
+        """Whether this endpoint answers 401 without a valid token: those the spec (or the OpenAPI document's
+        `security`) says, every one of an owned entity, and changes to a public entity's rows (only their
+        creator may make them)."""
+        entity = self.entity(ep.entity)
+        if self.auth.kind != "token" or entity is None or ep.action in ("register", "login"):
+            return False
+        if entity.has_password:
+            return ep.action == "me"
+        return ep.auth_required or entity.owned or ep.action in ("update", "delete", "custom")
 
     def entity(self, name: str) -> EntitySpec | None:
         return next((e for e in self.entities if e.name == name), None)

@@ -85,6 +85,42 @@ BLOG = complete(
     )
 )
 
+# With login: notes are each user's own (the default), topics are public: everyone reads them, only the
+# user who wrote one may change or delete it, and the action on a topic is its writer's too.
+CLOSE_TOPIC = """def close_topic(record: dict) -> dict | str:
+    return {"closed": not record.get("closed")}
+"""
+FORUM = complete(
+    AppSpec.model_validate(
+        {
+            "name": "Forum",
+            "summary": "public topics, private notes",
+            "auth": {"kind": "token", "user_entity": "Member"},
+            "entities": [
+                {
+                    "name": "Member",
+                    "fields": [{"name": "username", "unique": True}, {"name": "password", "type": "password"}],
+                },
+                {
+                    "name": "Topic",
+                    "public": True,
+                    "fields": [{"name": "title", "max_length": 120}, {"name": "closed", "type": "boolean"}],
+                },
+                {"name": "Note", "fields": [{"name": "text", "type": "text"}]},
+            ],
+            "actions": [
+                {
+                    "entity": "Topic",
+                    "name": "close",
+                    "description": "close the topic",
+                    "code": CLOSE_TOPIC,
+                    "function": "close_topic",
+                }
+            ],
+        }
+    )
+)
+
 # Unique fields of every kind that can be unique, and a reference: samples must differ per row.
 EVENTS = complete(AppSpec.model_validate({
     "name": "Events",

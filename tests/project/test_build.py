@@ -12,8 +12,8 @@ from aigc.project.openapi import spec_from_openapi
 from aigc.project.pipeline import build_project
 from aigc.project.spec import AppSpec
 from aigc.sandbox import Sandbox
-from tests.project.specs import BLOG, EVENTS, REGISTRATION, SHOP, TODO
-from tests.project.test_openapi import BOOKSHOP, PETSTORE, PETSTORE_EXPANDED
+from tests.project.specs import BLOG, EVENTS, FORUM, REGISTRATION, SHOP, TODO
+from tests.project.test_openapi import BOOKSHOP, PETSTORE, PETSTORE_EXPANDED, SECURED_BOOKSHOP
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,15 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(
     "spec",
-    [REGISTRATION, TODO, BLOG, EVENTS, SHOP, *map(spec_from_openapi, (BOOKSHOP, PETSTORE, PETSTORE_EXPANDED))],
+    [
+        REGISTRATION,
+        TODO,
+        BLOG,
+        EVENTS,
+        SHOP,
+        FORUM,
+        *map(spec_from_openapi, (BOOKSHOP, PETSTORE, PETSTORE_EXPANDED, SECURED_BOOKSHOP)),
+    ],
     ids=lambda s: s.name,
 )
 def test_project_passes_its_tests_and_answers_every_endpoint(

@@ -9,6 +9,7 @@ import pytest
 from aigc.project.openapi import OpenAPIError, spec_from_openapi
 
 BOOKSHOP = Path(__file__).resolve().parent.parent / "data" / "openapi" / "bookshop.yaml"
+SECURED_BOOKSHOP = BOOKSHOP.with_name("bookshop-secured.yaml")
 
 
 def test_the_bookshop_document_maps_exactly() -> None:
@@ -100,9 +101,15 @@ def test_the_real_petstore_builds_what_templates_can_and_lists_the_rest() -> Non
         ("GET", "/store/order/{orderId}", "get"),
         ("DELETE", "/store/order/{orderId}", "delete"),
         ("POST", "/user", "register"),  # a password: registered, stored as a hash
+        ("POST", "/api/auth/login", "login"),  # its pet operations name security schemes: users log in
+        ("GET", "/api/auth/me", "me"),
     }
     user = spec.entity("User")
     assert user is not None and user.field("password").type == "password"  # type: ignore[union-attr]
+    assert spec.auth.kind == "token" and user.field("username").unique  # type: ignore[union-attr]
+    secured = {(ep.method, ep.path) for ep in spec.endpoints if ep.auth_required}
+    assert ("POST", "/pet") in secured and ("GET", "/pet/{petId}") in secured  # api_key or petstore_auth
+    assert ("POST", "/store/order", "create") in got and ("POST", "/store/order") not in secured
     skipped = [a for a in spec.assumptions if a.startswith("not built: ")]
     assert any("POST /pet/{petId}/uploadImage" in a for a in skipped)
     assert any("GET /user/{username}" in a and "string username" in a for a in skipped)
@@ -117,3 +124,22 @@ def test_petstore_expanded_keeps_its_error_shape_from_the_default_response() -> 
         ("GET", "/pets", 200), ("POST", "/pets", 200), ("GET", "/pets/{id}", 200), ("DELETE", "/pets/{id}", 204)
     }  # fmt: skip
     assert spec.error_style == "flat"  # its Error schema is {code, message}, given only as the default response
+
+
+def test_security_requirements_become_login_on_exactly_those_operations() -> None:
+    spec = spec_from_openapi(SECURED_BOOKSHOP)
+    assert spec.auth.kind == "token" and spec.auth.user_entity == "User"
+    secured = {(ep.method, ep.path) for ep in spec.endpoints if ep.auth_required}
+    assert secured == {("POST", "/books"), ("PUT", "/books/{bookId}"), ("DELETE", "/books/{bookId}"),
+                       ("POST", "/authors"), ("GET", "/api/auth/me")}  # fmt: skip
+    assert {ep.path for ep in spec.endpoints if ep.entity == "User"} == {"/api/auth/register", "/api/auth/login",
+                                                                          "/api/auth/me"}  # fmt: skip
+    book, author = spec.entity("Book"), spec.entity("Author")
+    assert book is not None and book.public and author is not None and author.public  # anyone may read them
+    update = next(ep for ep in spec.endpoints if ep.action == "update")
+    assert update.status_for("forbidden", 0) == 403  # only a book's creator changes it
+    assert not spec.needs_login(next(ep for ep in spec.endpoints if ep.action == "list"))
+    assert spec.needs_login(update)
+    assert any("security" in a for a in spec.assumptions)
+    plain = spec_from_openapi(BOOKSHOP)
+    assert plain.auth.kind == "none" and not any(ep.auth_required for ep in plain.endpoints)

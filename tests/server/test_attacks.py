@@ -8,6 +8,7 @@ a schema that compiles to an enormous grammar. None may get through.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import textwrap
 import threading
@@ -251,7 +252,9 @@ def test_a_hostile_preview_reaches_nothing_on_the_host(built: tuple[Any, str, Pa
     assert "frontend/stolen.js" not in listed
 
 
-def test_the_preview_proxy_forwards_only_allowed_headers(built: tuple[Any, str, Path]) -> None:
+def test_the_preview_proxy_forwards_only_allowed_headers(
+    built: tuple[Any, str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
     live, project, folder = built
     main = folder / "backend" / "main.py"
     _add_to_app(main, textwrap.dedent("""
@@ -268,7 +271,11 @@ def test_the_preview_proxy_forwards_only_allowed_headers(built: tuple[Any, str, 
             answer.headers["X-Custom"] = "1"
             return answer
         """))  # fmt: skip
-    url = httpx.post(f"{live.url}/api/projects/{project}/preview", timeout=120).json()["url"]
+    with caplog.at_level(logging.DEBUG):
+        url = httpx.post(f"{live.url}/api/projects/{project}/preview", timeout=120).json()["url"]
+        assert httpx.get(url + "api/health").status_code == 200
+    token = url.split("/preview/")[1].strip("/")
+    assert token not in caplog.text  # the capability is in no log line
     assert not url.startswith(live.url + "/")  # the previews' own origin
     sent = {"Cookie": "aigc=1", "X-API-Key": KEY, "Origin": live.url, "Authorization": "Bearer the-apps-own-token",
             "Accept": "*/*"}  # fmt: skip
@@ -306,3 +313,60 @@ def test_with_keys_the_proxy_never_hands_the_key_to_the_app(serve: ServerFactory
         """))  # fmt: skip
     url = httpx.post(f"{live.url}/api/projects/{job['id']}/preview", headers=headers, timeout=120).json()["url"]
     assert "authorization" not in httpx.get(url + "api/echo", headers=headers).json()
+
+
+def test_the_history_is_the_users_alone(serve: ServerFactory) -> None:
+    live = serve()
+    httpx.post(live.url + "/api/chat", json={"message": "a secret question"})
+    data = live.app.state.config.data_dir
+    assert data.stat().st_mode & 0o077 == 0  # 0700: other local users cannot list or read it
+    for name in ("history.sqlite3", "history.sqlite3-wal"):
+        if (data / name).exists():
+            assert (data / name).stat().st_mode & 0o077 == 0, name
+
+
+def test_the_preview_proxy_bounds_what_it_relays(tmp_path: Path) -> None:
+    """An app that answers with an endless body, or is sent a huge one, costs the proxy bounded memory."""
+    import socket
+    import time
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    from aigc.server.preview import PreviewLimits, PreviewServer, Upstream, preview_app
+
+    async def endless(_: Any) -> StreamingResponse:
+        async def chunks() -> Any:
+            while True:
+                yield b"x" * 65536
+
+        return StreamingResponse(chunks())
+
+    path = tmp_path / "app.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    app_server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/{p:path}", endless, methods=["GET", "POST"])]),
+                                               log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=app_server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    limits = PreviewLimits(max_request_bytes=1024, max_response_bytes=1024 * 1024)
+    proxy = PreviewServer(preview_app(lambda _: Upstream(path), limits=limits)).start()
+    try:
+        base = f"http://127.0.0.1:{proxy.port}/preview/t/"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                got = httpx.get(base + "big", timeout=30)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert len(got.content) <= 1024 * 1024  # cut off at the limit, not read to the end of the world
+        assert httpx.post(base + "x", content=b"y" * 4096).status_code == 413
+        chunked = httpx.post(base + "x", content=iter([b"y" * 600, b"y" * 600]))
+        assert chunked.status_code == 413
+    finally:
+        proxy.stop()
+        app_server.should_exit = True
+        thread.join(timeout=10)

@@ -45,9 +45,14 @@ def chat(
 ) -> None:
     """Talk with the model; answers stream as they are written."""
     settings = o.settings_from(
-        model=model, api_base=api_base, api_key=api_key, engine=engine,
-        max_tokens=max_tokens, temperature=temperature, seed=seed,
-    )  # fmt: skip
+        model=model,
+        api_base=api_base,
+        api_key=api_key,
+        engine=engine,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+    )
     params = o.params_from(settings)
     if settings.temperature is None:  # conversation reads better with a little sampling
         from dataclasses import replace

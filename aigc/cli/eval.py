@@ -27,8 +27,9 @@ class _RunByDefault(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(cls=_RunByDefault, help="Evaluate a model: pass@k on HumanEval or your own tasks.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    cls=_RunByDefault, help="Evaluate a model: pass@k on HumanEval or your own tasks.", no_args_is_help=True
+)
 
 
 def _ks(text: str) -> tuple[int, ...]:
@@ -77,20 +78,34 @@ def run(
         warning("--concurrency applies to servers (--api-base); the embedded engine runs one request at a time")
         concurrency = 1
     config = EvalSettings(
-        benchmark=benchmark, model=eng.model_name, pipeline=pipeline,  # type: ignore[arg-type]
-        n=n, ks=_ks(k), temperature=temperature, max_tokens=max_tokens, seed=seed, limit=limit,
-        task_ids=tuple(t.strip() for t in (tasks or "").split(",") if t.strip()), concurrency=concurrency,
-        candidates=candidates, max_rounds=max_rounds,
+        benchmark=benchmark,
+        model=eng.model_name,
+        pipeline=pipeline,  # type: ignore[arg-type]
+        n=n,
+        ks=_ks(k),
+        temperature=temperature,
+        max_tokens=max_tokens,
+        seed=seed,
+        limit=limit,
+        task_ids=tuple(t.strip() for t in (tasks or "").split(",") if t.strip()),
+        concurrency=concurrency,
+        candidates=candidates,
+        max_rounds=max_rounds,
         command=" ".join(shlex.quote(a) for a in ["aigc", *sys.argv[1:]]),
-    )  # fmt: skip
+    )
     folder = out_dir or new_run_folder(Path("runs"), config)
     err.print(f"run folder: {folder}")
     with _progress_bar() as bar:
         task_id = bar.add_task("tasks", total=None, rate="", speed="")
 
         def show(p: Any) -> None:
-            bar.update(task_id, total=p.tasks_total, completed=p.tasks_done,
-                       rate=f"pass {p.pass_rate:.0%}", speed=f"{p.tokens_per_s:.1f} tok/s")  # fmt: skip
+            bar.update(
+                task_id,
+                total=p.tasks_total,
+                completed=p.tasks_done,
+                rate=f"pass {p.pass_rate:.0%}",
+                speed=f"{p.tokens_per_s:.1f} tok/s",
+            )
 
         try:
             evaluate(config, eng, folder, on_progress=show, warn=warning)
@@ -101,9 +116,14 @@ def run(
 
 def _progress_bar() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-        TextColumn("{task.fields[speed]}"), TimeRemainingColumn(), console=err,
-    )  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("{task.fields[speed]}"),
+        TimeRemainingColumn(),
+        console=err,
+    )
 
 
 def _show(folder: Path) -> None:

@@ -88,18 +88,32 @@ def gen(
     if not text.strip():
         raise UsageError("the requirement is empty: say what the code should do")
     settings = o.settings_from(
-        model=model, api_base=api_base, api_key=api_key, engine=engine,
-        max_tokens=max_tokens, temperature=temperature, seed=seed,
-    )  # fmt: skip
+        model=model,
+        api_base=api_base,
+        api_key=api_key,
+        engine=engine,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+    )
     eng = o.engine_from(settings)
     interactive = sys.stdout.isatty() and not as_json
     # Piped output gets only the code on stdout; the stream goes to stderr so the user still sees it.
     on_text = None if as_json else stream_writer(to_stderr=not interactive)
     try:
         result = generate(
-            text, eng, o.params_from(settings), language=lang, temperature=settings.temperature, on_text=on_text,
-            verify=verify, n=n, max_rounds=max_rounds, tests_file=tests, on_event=progress,
-        )  # fmt: skip
+            text,
+            eng,
+            o.params_from(settings),
+            language=lang,
+            temperature=settings.temperature,
+            on_text=on_text,
+            verify=verify,
+            n=n,
+            max_rounds=max_rounds,
+            tests_file=tests,
+            on_event=progress,
+        )
     finally:
         eng.close()
     if on_text is not None:

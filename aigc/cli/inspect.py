@@ -66,17 +66,26 @@ def inspect(
         sys.stderr.flush()
 
     result = run_inspect(
-        prompt, engine, max_tokens=max_tokens, top=top, attention=head, chat=chat,
-        temperature=settings.temperature or 0.0, seed=settings.seed, on_step=None if as_json else show,
-    )  # fmt: skip
+        prompt,
+        engine,
+        max_tokens=max_tokens,
+        top=top,
+        attention=head,
+        chat=chat,
+        temperature=settings.temperature or 0.0,
+        seed=settings.seed,
+        on_step=None if as_json else show,
+    )
     if not as_json:
         sys.stderr.write("\n")
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         out.print(_table(result, top))
-        err.print(f"{result.model} · {result.mode} · {len(result.steps)} tokens · {result.tokens_per_s:.1f} tokens/s",
-                  style="dim")  # fmt: skip
+        err.print(
+            f"{result.model} · {result.mode} · {len(result.steps)} tokens · {result.tokens_per_s:.1f} tokens/s",
+            style="dim",
+        )
     if head is not None:
         path = heatmap(result, png or Path(f"attention-{head[0]}-{head[1]}.png"))
         err.print(f"wrote {path} (attention of layer {head[0]}, head {head[1]})")
@@ -91,8 +100,13 @@ def _table(result: object, top: int) -> Table:
 
     assert isinstance(result, InspectResult)
     table = Table(title=f"why each token: {result.model}")
-    for name, justify in (("#", "right"), ("token", "left"), ("P", "right"), ("entropy", "right"),
-                          (f"top {top} alternatives", "left")):  # fmt: skip
+    for name, justify in (
+        ("#", "right"),
+        ("token", "left"),
+        ("P", "right"),
+        ("entropy", "right"),
+        (f"top {top} alternatives", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for i, s in enumerate(result.steps, 1):
         colour = "green" if s.prob >= 0.8 else "yellow" if s.prob >= 0.4 else "red"

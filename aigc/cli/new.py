@@ -55,8 +55,14 @@ def new(
             engines.append(o.engine_from(settings))
         return engines[0]
 
-    source = project_spec(requirement=requirement, spec_file=spec, openapi=openapi, engine_factory=engine_once,
-                          seed=settings.seed, on_event=say)  # fmt: skip
+    source = project_spec(
+        requirement=requirement,
+        spec_file=spec,
+        openapi=openapi,
+        engine_factory=engine_once,
+        seed=settings.seed,
+        on_event=say,
+    )
     if spec_only:
         text = source.spec.model_dump_json(indent=2)
         if as_json:
@@ -66,8 +72,15 @@ def new(
             _assumptions(source.spec.assumptions)
         return
     assert output is not None
-    report = build(source, output, home=settings.home, engine_factory=engine_once, rules=rules, seed=settings.seed,
-                   on_event=progress)  # fmt: skip
+    report = build(
+        source,
+        output,
+        home=settings.home,
+        engine_factory=engine_once,
+        rules=rules,
+        seed=settings.seed,
+        on_event=progress,
+    )
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -145,14 +158,14 @@ def _serve(folder: Path, token_auth: bool, port: int, home: Path) -> None:
 
     import uvicorn
 
-    from aigc.project import files
-    from aigc.project.runner import project_env, serving
+    from aigc.project.runner import serving_project
     from aigc.server.preview import Upstream, preview_app
 
-    python = project_env(home, files.read(folder, "requirements.txt").decode("utf-8"), progress)
     key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
     log_path = home / "logs" / f"app-{key}.log"  # where the app cannot write; its data stays in data/
-    with serving(folder, python, data=folder / "data", log_path=log_path, token_auth=token_auth) as served:
+    with serving_project(
+        folder, home, data=folder / "data", log_path=log_path, token_auth=token_auth, on_event=progress
+    ) as served:
         app = preview_app(lambda _: Upstream(served.socket), prefix=False)
         with socket.socket() as listener:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

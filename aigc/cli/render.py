@@ -80,8 +80,12 @@ def verification_report(v: Verification) -> Panel:
     lines.append(f"checks: {checks or 'none for this language'}")
     lines += [f"  [yellow]{f.severity}[/] {escape(str(f))}" for f in v.checks.findings if f.severity != "info"][:8]
     if not v.tests:
-        return Panel("\n".join([*lines, "tests: none ran"]), title="verification", title_align="left",
-                     border_style="green" if v.passed else "red")  # fmt: skip
+        return Panel(
+            "\n".join([*lines, "tests: none ran"]),
+            title="verification",
+            title_align="left",
+            border_style="green" if v.passed else "red",
+        )
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("", "source", "test", "result"):
         table.add_column(col, overflow="fold")

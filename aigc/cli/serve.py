@@ -65,16 +65,23 @@ def serve(
 
     keys = read_keys(api_key_file) if api_key_file is not None else []
     check_bind(host, keys)  # before the model loads
-    settings = o.settings_from(model=model, api_base=api_base, api_key=api_key, engine=engine,
-                               max_tokens=max_tokens, temperature=temperature)  # fmt: skip
+    settings = o.settings_from(
+        model=model, api_base=api_base, api_key=api_key, engine=engine, max_tokens=max_tokens, temperature=temperature
+    )
     defaults = o.params_from(settings)  # greedy unless a temperature is set, as aigc gen's first candidate
     config = ServerConfig(
-        host=host, port=port, api_keys=keys, cors_origins=list(cors_origin or []),
+        host=host,
+        port=port,
+        api_keys=keys,
+        cors_origins=list(cors_origin or []),
         allowed_hosts=list(allowed_host or []),
-        data_dir=(data_dir or settings.home / "server").expanduser(), home=settings.home,
-        max_body_bytes=int(max_body_mb * 1024 * 1024), max_tokens_limit=max_tokens_limit, max_waiting=max_queue,
+        data_dir=(data_dir or settings.home / "server").expanduser(),
+        home=settings.home,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        max_tokens_limit=max_tokens_limit,
+        max_waiting=max_queue,
         defaults=defaults,
-    )  # fmt: skip
+    )
     if defaults.max_tokens > max_tokens_limit:
         raise UsageError(f"max_tokens {defaults.max_tokens} is above --max-tokens-limit {max_tokens_limit}")
     eng = o.engine_from(settings)

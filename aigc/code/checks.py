@@ -109,8 +109,21 @@ def check_python(code: str) -> CheckReport:
 
 
 def _ruff(code: str) -> list[Finding] | None:
-    cmd = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select", "E,W,F",
-           "--output-format", "json", "--stdin-filename", "main.py", "-"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "--isolated",
+        "--no-cache",
+        "--select",
+        "E,W,F",
+        "--output-format",
+        "json",
+        "--stdin-filename",
+        "main.py",
+        "-",
+    ]
     try:
         proc = subprocess.run(cmd, input=code, capture_output=True, text=True, timeout=30, check=False)
         items = json.loads(proc.stdout or "[]")

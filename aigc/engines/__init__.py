@@ -60,8 +60,9 @@ def create_engine(settings: Settings, reporter: Reporter | None = None) -> Engin
         from aigc.engines.gpt import GPTEngine, require_torch
 
         require_torch()
-        return GPTEngine(model.path, name=model.name, n_ctx=settings.n_ctx, threads=settings.threads,
-                         dtype=settings.gpt_dtype)  # fmt: skip
+        return GPTEngine(
+            model.path, name=model.name, n_ctx=settings.n_ctx, threads=settings.threads, dtype=settings.gpt_dtype
+        )
     from aigc.engines.llamacpp import LlamaCppEngine
 
     return LlamaCppEngine(model.path, name=model.name, n_ctx=settings.n_ctx, threads=settings.threads)

@@ -202,6 +202,7 @@ def complete_by_streams(stream: Callable[[Request], Iterator[Chunk]], request: R
     if request.params.n == 1:
         return collect(stream(one), model)
     base = one.params.seed if one.params.seed is not None else random.randrange(2**31)
-    results = [collect(stream(replace(one, params=replace(one.params, seed=base + i))), model)
-               for i in range(request.params.n)]  # fmt: skip
+    results = [
+        collect(stream(replace(one, params=replace(one.params, seed=base + i))), model) for i in range(request.params.n)
+    ]
     return merge_completions(results, model)

@@ -30,8 +30,10 @@ def require_torch() -> None:
 
     missing = [m for m in ("torch", "regex") if importlib.util.find_spec(m) is None]
     if missing:
-        raise ConfigError(f"the from-scratch engine needs {', '.join(missing)}: pip install 'aigc-coder[gpt]' "
-                          "(in a checkout: .venv/bin/pip install -e '.[gpt]'; make does it)")  # fmt: skip
+        raise ConfigError(
+            f"the from-scratch engine needs {', '.join(missing)}: pip install 'aigc-coder[gpt]' "
+            "(in a checkout: .venv/bin/pip install -e '.[gpt]'; make does it)"
+        )
 
 
 def _device() -> str:
@@ -57,8 +59,16 @@ def load(path: Path, device: str | None = None, dtype: str = "float32") -> tuple
 
 
 class GPTEngine:
-    def __init__(self, model_path: Path, *, name: str | None = None, n_ctx: int = 8192, threads: int | None = None,
-                 device: str | None = None, dtype: str = "float32") -> None:  # fmt: skip
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        name: str | None = None,
+        n_ctx: int = 8192,
+        threads: int | None = None,
+        device: str | None = None,
+        dtype: str = "float32",
+    ) -> None:
         import torch
 
         from aigc.engines.llamacpp import physical_cores

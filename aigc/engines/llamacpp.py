@@ -235,8 +235,9 @@ class LlamaCppEngine:
     def _sampled(self, tokens: list[int], p: GenerationParams, seed: int) -> Generator[int, None, None]:
         """llama.cpp's sampler chain through Llama.generate (reusing the cached prompt prefix)."""
         self._llm.set_seed(seed)
-        generator = self._llm.generate(tokens, top_k=p.top_k, top_p=p.top_p, min_p=0.05, temp=p.temperature,
-                                       repeat_penalty=1.0)  # fmt: skip
+        generator = self._llm.generate(
+            tokens, top_k=p.top_k, top_p=p.top_p, min_p=0.05, temp=p.temperature, repeat_penalty=1.0
+        )
         try:
             yield from generator
         finally:

@@ -13,8 +13,16 @@ SCHEMA_MAX_BYTES = 32 * 1024
 SCHEMA_MAX_DEPTH = 16
 SCHEMA_MAX_NODES = 2000
 SCHEMA_MAX_REPEAT = 256
-_REPEAT_KEYS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties", "minContains",
-                "maxContains")  # fmt: skip
+_REPEAT_KEYS = (
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "minProperties",
+    "maxProperties",
+    "minContains",
+    "maxContains",
+)
 
 
 def check_schema(schema: dict[str, Any]) -> None:
@@ -35,8 +43,9 @@ def check_schema(schema: dict[str, Any]) -> None:
             for key in _REPEAT_KEYS:
                 value = node.get(key)
                 if isinstance(value, int | float) and not isinstance(value, bool) and value > SCHEMA_MAX_REPEAT:
-                    raise UsageError(f"the JSON schema's {key} is {value}; the most a grammar is built for is "
-                                     f"{SCHEMA_MAX_REPEAT}")  # fmt: skip
+                    raise UsageError(
+                        f"the JSON schema's {key} is {value}; the most a grammar is built for is {SCHEMA_MAX_REPEAT}"
+                    )
             todo += [(v, depth + 1) for v in node.values()]
         elif isinstance(node, list):
             todo += [(v, depth + 1) for v in node]

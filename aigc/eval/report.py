@@ -67,11 +67,16 @@ def build(folder: Path) -> RunReport:
     judged = {(r["task_id"], r["sample"]): r for r in results}
     claims = [judged.get(key) for key, s in samples.items() if s.get("verified_claim")]
     return RunReport(
-        folder, config, complete, pass_at, {s: statuses.get(s, 0) for s in STATUSES},
+        folder,
+        config,
+        complete,
+        pass_at,
+        {s: statuses.get(s, 0) for s in STATUSES},
         sum(s["prompt_tokens"] + s["completion_tokens"] for s in used) / tasks,
         sum(s["seconds"] for s in used) / tasks,
-        len(claims), sum(1 for r in claims if r and r["passed"]),
-    )  # fmt: skip
+        len(claims),
+        sum(1 for r in claims if r and r["passed"]),
+    )
 
 
 def markdown(report: RunReport) -> str:
@@ -148,8 +153,13 @@ def write_comparison(cmp: Comparison, out: Path) -> list[Path]:
     lines = [f"# {name_a} vs {name_b}", "", f"| | {name_a} | {name_b} |", "|---|---|---|"]
     for k in sorted(set(cmp.a.pass_at) & set(cmp.b.pass_at)):
         lines.append(f"| pass@{k} | {cmp.a.pass_at[k]:.3f} | {cmp.b.pass_at[k]:.3f} |")
-    lines += ["", f"Passed only in {name_b}: {', '.join(cmp.gained) or 'none'}",
-              "", f"Passed only in {name_a}: {', '.join(cmp.lost) or 'none'}", ""]  # fmt: skip
+    lines += [
+        "",
+        f"Passed only in {name_b}: {', '.join(cmp.gained) or 'none'}",
+        "",
+        f"Passed only in {name_a}: {', '.join(cmp.lost) or 'none'}",
+        "",
+    ]
     (out / "compare.md").write_text("\n".join(lines), encoding="utf-8")
     _compare_plot(cmp, out / "compare.png")
     return [out / "compare.md", out / "compare.png"]

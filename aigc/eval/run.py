@@ -112,21 +112,32 @@ class _Folder:
 
 
 def _sample(task: EvalTask, index: int, engine: Engine, settings: EvalSettings) -> dict[str, Any]:
-    params = GenerationParams(max_tokens=settings.max_tokens, temperature=settings.temperature,
-                              seed=settings.seed + index)  # fmt: skip
+    params = GenerationParams(
+        max_tokens=settings.max_tokens, temperature=settings.temperature, seed=settings.seed + index
+    )
     start = time.perf_counter()
     verified = settings.pipeline == "verified"
     result = generate(
-        task.prompt, engine, params, language="python", temperature=settings.temperature,
-        verify=verified, n=settings.candidates if verified else 1, max_rounds=settings.max_rounds,
-    )  # fmt: skip
+        task.prompt,
+        engine,
+        params,
+        language="python",
+        temperature=settings.temperature,
+        verify=verified,
+        n=settings.candidates if verified else 1,
+        max_rounds=settings.max_rounds,
+    )
     v = result.verification
     return {
-        "task_id": task.task_id, "sample": index, "code": result.code,
-        "prompt_tokens": result.usage.prompt_tokens, "completion_tokens": result.usage.completion_tokens,
+        "task_id": task.task_id,
+        "sample": index,
+        "code": result.code,
+        "prompt_tokens": result.usage.prompt_tokens,
+        "completion_tokens": result.usage.completion_tokens,
         "seconds": round(time.perf_counter() - start, 3),
-        "verified_claim": v.passed if v else None, "rounds": v.rounds if v else 0,
-    }  # fmt: skip
+        "verified_claim": v.passed if v else None,
+        "rounds": v.rounds if v else 0,
+    }
 
 
 def evaluate(
@@ -158,8 +169,16 @@ def evaluate(
         key = (sample["task_id"], sample["sample"])
         outcome: Judged = judge(sandbox, by_id[key[0]], sample["code"])
         if key not in results:
-            run.append("results.jsonl", {"task_id": key[0], "sample": key[1], "status": outcome.status,
-                                         "passed": outcome.passed, "detail": outcome.detail})  # fmt: skip
+            run.append(
+                "results.jsonl",
+                {
+                    "task_id": key[0],
+                    "sample": key[1],
+                    "status": outcome.status,
+                    "passed": outcome.passed,
+                    "detail": outcome.detail,
+                },
+            )
         with run.lock:
             progress.samples_done += 1
             progress.passed += outcome.passed

@@ -54,8 +54,13 @@ def humaneval() -> list[EvalTask]:
 
 def _from_record(record: dict[str, Any], line_no: int) -> EvalTask:
     if {"prompt", "entry_point", "test"} <= record.keys():
-        return EvalTask(str(record.get("task_id", f"line{line_no}")), record["prompt"], record["test"], "humaneval",
-                        record["entry_point"])  # fmt: skip
+        return EvalTask(
+            str(record.get("task_id", f"line{line_no}")),
+            record["prompt"],
+            record["test"],
+            "humaneval",
+            record["entry_point"],
+        )
     if {"text", "test_list"} <= record.keys():
         tests = [str(t) for t in record["test_list"]]
         prompt = f"{record['text']}\nYour code should pass these tests:\n" + "\n".join(tests)
@@ -63,8 +68,13 @@ def _from_record(record: dict[str, Any], line_no: int) -> EvalTask:
         task_id = str(record.get("task_id", f"line{line_no}"))
         return EvalTask(task_id, prompt, "\n".join([setup, *tests]).strip(), "mbpp")
     if {"prompt", "tests"} <= record.keys() and isinstance(record["tests"], list) and record["tests"]:
-        return EvalTask(str(record.get("task_id", f"line{line_no}")), record["prompt"],
-                        "\n".join(str(t) for t in record["tests"]), "simple", record.get("entry_point"))  # fmt: skip
+        return EvalTask(
+            str(record.get("task_id", f"line{line_no}")),
+            record["prompt"],
+            "\n".join(str(t) for t in record["tests"]),
+            "simple",
+            record.get("entry_point"),
+        )
     raise ValueError(
         "expected the HumanEval fields (prompt, entry_point, test), the MBPP fields (text, test_list) "
         "or the simple fields (prompt, tests)"

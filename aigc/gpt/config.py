@@ -47,12 +47,25 @@ class GPTConfig:
 
     @classmethod
     def qwen2(cls, **kw: object) -> GPTConfig:
-        base: dict[str, object] = {"norm": "rms", "positions": "rope", "mlp": "swiglu", "qkv_bias": True,
-                                   "rope_style": "neox", "rope_theta": 1_000_000.0}  # fmt: skip
+        base: dict[str, object] = {
+            "norm": "rms",
+            "positions": "rope",
+            "mlp": "swiglu",
+            "qkv_bias": True,
+            "rope_style": "neox",
+            "rope_theta": 1_000_000.0,
+        }
         return cls(**{**base, **kw})  # type: ignore[arg-type]
 
     @classmethod
     def gpt2(cls, **kw: object) -> GPTConfig:
-        base: dict[str, object] = {"norm": "layer", "norm_eps": 1e-5, "positions": "learned", "mlp": "gelu",
-                                   "qkv_bias": True, "out_bias": True, "max_positions": 1024}  # fmt: skip
+        base: dict[str, object] = {
+            "norm": "layer",
+            "norm_eps": 1e-5,
+            "positions": "learned",
+            "mlp": "gelu",
+            "qkv_bias": True,
+            "out_bias": True,
+            "max_positions": 1024,
+        }
         return cls(**{**base, **kw})  # type: ignore[arg-type]

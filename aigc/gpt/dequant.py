@@ -157,8 +157,10 @@ def dequantize(raw: NDArray[np.generic], ggml_type: int, shape: tuple[int, ...])
         bits = np.asarray(raw).view(np.uint16).astype(np.uint32) << 16
         return bits.view(np.float32).reshape(shape)
     if ggml_type not in BLOCK_FORMATS:
-        raise UnsupportedTensorType(f"tensor type {TYPE_NAMES.get(ggml_type, ggml_type)} is not supported; "
-                                    f"supported: {', '.join(TYPE_NAMES.values())}")  # fmt: skip
+        raise UnsupportedTensorType(
+            f"tensor type {TYPE_NAMES.get(ggml_type, ggml_type)} is not supported; "
+            f"supported: {', '.join(TYPE_NAMES.values())}"
+        )
     _, nbytes, decode = BLOCK_FORMATS[ggml_type]
     blocks = np.ascontiguousarray(raw, dtype=np.uint8).reshape(-1, nbytes)
     return decode(blocks).reshape(shape)

@@ -62,8 +62,10 @@ def steps(model: GPT, tokenizer: Tokenizer, prompt: list[int], s: Sampling) -> I
     if layer_head is not None:
         layer, head = layer_head
         if not (0 <= layer < model.config.n_layer and 0 <= head < model.config.n_head):
-            raise ValueError(f"no attention head {layer}:{head}: the model has layers 0-{model.config.n_layer - 1} "
-                             f"and heads 0-{model.config.n_head - 1}")  # fmt: skip
+            raise ValueError(
+                f"no attention head {layer}:{head}: the model has layers 0-{model.config.n_layer - 1} "
+                f"and heads 0-{model.config.n_head - 1}"
+            )
     keep = frozenset({layer_head[0]}) if layer_head else frozenset()
     p = s.params
     generator = torch.Generator().manual_seed(p.seed) if p.seed is not None else None
@@ -77,8 +79,10 @@ def steps(model: GPT, tokenizer: Tokenizer, prompt: list[int], s: Sampling) -> I
         probs = probabilities(logits)  # the model's own distribution, before temperature and filtering
         token = choose(logits, p.temperature, p.top_k, p.top_p, generator)
         best = torch.topk(probs, s.top)
-        alternatives = [Alternative(int(i), tokenizer.piece(int(i)), float(p))
-                        for p, i in zip(best.values, best.indices, strict=True)]  # fmt: skip
+        alternatives = [
+            Alternative(int(i), tokenizer.piece(int(i)), float(p))
+            for p, i in zip(best.values, best.indices, strict=True)
+        ]
         weights = None
         if layer_head is not None:
             weights = out.attention[layer_head[0]][0, layer_head[1], -1].float().cpu().tolist()
@@ -93,7 +97,7 @@ def steps(model: GPT, tokenizer: Tokenizer, prompt: list[int], s: Sampling) -> I
             attention=weights,
             end=token in ends,
             seconds=now - started,
-        )  # fmt: skip
+        )
         started = now
         yield step
         if step.end:

@@ -130,8 +130,10 @@ def load_model(
     expected = set(model.state_dict())
     missing, extra = expected - set(weights), set(weights) - expected
     if missing or extra:
-        raise ModelCorrupted(f"{path}: tensors do not match the architecture (missing {sorted(missing)[:5]}, "
-                             f"unexpected {sorted(extra)[:5]})")  # fmt: skip
+        raise ModelCorrupted(
+            f"{path}: tensors do not match the architecture (missing {sorted(missing)[:5]}, "
+            f"unexpected {sorted(extra)[:5]})"
+        )
     model.load_state_dict(weights, assign=True, strict=True)
     if loaded.config.tie_embeddings:
         model.lm_head.weight = model.embed.tokens.weight

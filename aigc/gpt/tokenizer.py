@@ -66,10 +66,17 @@ class Tokenizer:
         specials = [i for i, t in enumerate(self.types) if t in (CONTROL, USER_DEFINED)]
         self.control = {i for i in specials if self.types[i] == CONTROL}
         self._special_re = {
-            flag: regex.compile("|".join(regex.escape(self.tokens[i]) for i in sorted(
-                (i for i in specials if flag or self.types[i] == USER_DEFINED), key=lambda i: -len(self.tokens[i]))))
+            flag: regex.compile(
+                "|".join(
+                    regex.escape(self.tokens[i])
+                    for i in sorted(
+                        (i for i in specials if flag or self.types[i] == USER_DEFINED),
+                        key=lambda i: -len(self.tokens[i]),
+                    )
+                )
+            )
             for flag in (True, False)
-        }  # fmt: skip
+        }
 
     @classmethod
     def from_gguf_metadata(cls, meta: dict[str, Any]) -> Tokenizer:

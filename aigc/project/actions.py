@@ -36,8 +36,17 @@ from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES
 from aigc.verify.runner import run_tests
 from aigc.verify.tests import TestCase
 
-_PY_TYPES = {"string": "str", "text": "str", "email": "str", "date": "str", "datetime": "str",
-             "integer": "int", "number": "(int, float)", "boolean": "bool", "ref": "int"}  # fmt: skip
+_PY_TYPES = {
+    "string": "str",
+    "text": "str",
+    "email": "str",
+    "date": "str",
+    "datetime": "str",
+    "integer": "int",
+    "number": "(int, float)",
+    "boolean": "bool",
+    "ref": "int",
+}
 
 
 @dataclass
@@ -158,15 +167,24 @@ def code_actions(
             continue
         function = function_name(action)
         say(f"writing the action {action.name} of {entity.name}: {action.description}")
-        written = write_verified(action_requirement(result.spec, entity, action, function), function,
-                                 contract_tests(entity, function), engine, params, sandbox=sandbox,
-                                 candidates=candidates, max_rounds=max_rounds, say=say)  # fmt: skip
+        written = write_verified(
+            action_requirement(result.spec, entity, action, function),
+            function,
+            contract_tests(entity, function),
+            engine,
+            params,
+            sandbox=sandbox,
+            candidates=candidates,
+            max_rounds=max_rounds,
+            say=say,
+        )
         result.usage = result.usage + written.usage
         result.rounds += written.rounds
         report, kept = written.report, written.tests
         if written.code is None:
-            result.outcomes.append(RuleOutcome(action.description, "not enforced", written.why, entity.name,
-                                               None, report))  # fmt: skip
+            result.outcomes.append(
+                RuleOutcome(action.description, "not enforced", written.why, entity.name, None, report)
+            )
             continue
         coded = action.model_copy(update={"code": written.code, "function": function, "tests": kept})
         wired, why = wire(result.spec, entity, coded, sandbox)
@@ -176,7 +194,9 @@ def code_actions(
         actions = list(wired.actions)
         actions[index] = coded
         result.spec = complete(wired.model_copy(update={"actions": actions}))
-        said = (f"{function} passed {len(kept)} model-written test(s) and its contract tests; served at POST "
-                f"{result.spec.action_path(coded)} (model-written: read it before relying on it)")  # fmt: skip
+        said = (
+            f"{function} passed {len(kept)} model-written test(s) and its contract tests; served at POST "
+            f"{result.spec.action_path(coded)} (model-written: read it before relying on it)"
+        )
         result.outcomes.append(RuleOutcome(action.description, "enforced", said, entity.name, function, report))
     return result

@@ -36,8 +36,15 @@ def _action_endpoint(spec: AppSpec, action: ActionSpec) -> EndpointSpec:
     ]
     if spec.auth.kind == "token":
         errors.append(ErrorCase(status=401, kind="unauthorized", when="no valid token"))
-    return EndpointSpec(method="POST", path=spec.action_path(action), action="custom", entity=action.entity,
-                        summary=action.description, errors=errors, auth_required=spec.auth.kind == "token")  # fmt: skip
+    return EndpointSpec(
+        method="POST",
+        path=spec.action_path(action),
+        action="custom",
+        entity=action.entity,
+        summary=action.description,
+        errors=errors,
+        auth_required=spec.auth.kind == "token",
+    )
 
 
 def _with_rule_errors(spec: AppSpec, ep: EndpointSpec) -> EndpointSpec:

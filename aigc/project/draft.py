@@ -74,9 +74,18 @@ DRAFT_SCHEMA: dict[str, Any] = {
         },
         "assumptions": {"type": "array", "maxItems": 5, "items": _STR},
     },
-    "required": ["in_scope", "refusal", "app_name", "summary", "login_required", "entities", "rules", "actions",
-                 "assumptions"],
-}  # fmt: skip
+    "required": [
+        "in_scope",
+        "refusal",
+        "app_name",
+        "summary",
+        "login_required",
+        "entities",
+        "rules",
+        "actions",
+        "assumptions",
+    ],
+}
 # Asked of a web-app generator, these are not web apps: refused before the model is asked anything.
 _OUT_OF_SCOPE = re.compile(
     r"desktop (app|application|gui)|\bgui\b|tkinter|pyqt|pyside|wxpython|electron|\bios\b|android|"
@@ -86,12 +95,53 @@ _OUT_OF_SCOPE = re.compile(
 
 
 # Names small models give to answers rather than to stored things ("Error" with a message field).
-_NOT_DATA = {"Error", "Errors", "Response", "Result", "Message", "Success", "Status", "Request", "Api", "App",
-             "Search", "Query", "Filter", "Login", "Register", "Registration", "Auth", "Token", "Session",
-             "Assumption", "Assumptions", "Rule", "Rules"}  # fmt: skip
+_NOT_DATA = {
+    "Error",
+    "Errors",
+    "Response",
+    "Result",
+    "Message",
+    "Success",
+    "Status",
+    "Request",
+    "Api",
+    "App",
+    "Search",
+    "Query",
+    "Filter",
+    "Login",
+    "Register",
+    "Registration",
+    "Auth",
+    "Token",
+    "Session",
+    "Assumption",
+    "Assumptions",
+    "Rule",
+    "Rules",
+}
 # An "entity" named for something done to another one (MarkTaskAsDone, ApproveLeave) is an action on it.
-_ACTION_VERBS = {"mark", "complete", "finish", "approve", "reject", "cancel", "return", "close", "reopen", "publish",
-                 "archive", "confirm", "accept", "decline", "assign", "start", "stop", "pay", "ship"}  # fmt: skip
+_ACTION_VERBS = {
+    "mark",
+    "complete",
+    "finish",
+    "approve",
+    "reject",
+    "cancel",
+    "return",
+    "close",
+    "reopen",
+    "publish",
+    "archive",
+    "confirm",
+    "accept",
+    "decline",
+    "assign",
+    "start",
+    "stop",
+    "pay",
+    "ship",
+}
 _ACCOUNT_NAMES = ("User", "Member", "Account", "Customer", "Player", "Student", "Employee")
 # Words that say people have accounts; without them a draft's login (copied from an example) is dropped.
 _ACCOUNT_WORDS = re.compile(
@@ -259,16 +309,34 @@ def _actions(draft: dict[str, Any], entities: list[dict[str, Any]], assumptions:
         words = str(a.get("description") or "").strip()
         usable = entity is not None and not any(f["type"] == "password" for f in entity["fields"])
         if not usable or not re.match(r"^[a-z][a-z0-9_]*$", name) or not words or name in _CRUD_WORDS:
-            assumptions.append(f"action {a.get('name')!r} on {a.get('entity')!r} left out (no such entity, a "
-                               "standard operation, or no usable name)")  # fmt: skip
+            assumptions.append(
+                f"action {a.get('name')!r} on {a.get('entity')!r} left out (no such entity, a "
+                "standard operation, or no usable name)"
+            )
             continue
         if name not in {x["name"] for x in out}:
             out.append({"entity": entity["name"], "name": name, "description": words[:500]})  # type: ignore[index]
     return out
 
 
-_CRUD_WORDS = {"create", "add", "new", "list", "get", "read", "view", "show", "update", "edit", "delete", "remove",
-               "search", "register", "login", "logout"}  # fmt: skip
+_CRUD_WORDS = {
+    "create",
+    "add",
+    "new",
+    "list",
+    "get",
+    "read",
+    "view",
+    "show",
+    "update",
+    "edit",
+    "delete",
+    "remove",
+    "search",
+    "register",
+    "login",
+    "logout",
+}
 
 
 def _entities(draft: dict[str, Any], assumptions: list[str]) -> list[dict[str, Any]]:
@@ -373,10 +441,12 @@ def _field(f: dict[str, Any], entity: str, names: set[str], assumptions: list[st
         else:
             kind, ref = "ref", target
     field: dict[str, Any] = {
-        "name": name, "type": kind if kind in FIELD_TYPES else "string", "required": bool(f.get("required", True)),
+        "name": name,
+        "type": kind if kind in FIELD_TYPES else "string",
+        "required": bool(f.get("required", True)),
         "unique": bool(f.get("unique")) and kind not in ("password", "boolean"),
         "description": str(f.get("label") or ""),
-    }  # fmt: skip
+    }
     if ref:
         field["ref"] = ref
     FieldSpec.model_validate(field)  # a bad name fails here, with the field named

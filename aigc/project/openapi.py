@@ -20,8 +20,13 @@ from aigc.project.design import standard_endpoints
 from aigc.project.spec import ActionSpec, AppSpec, AuthSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec, snake
 
 _KINDS = {
-    400: "validation", 422: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-}  # fmt: skip
+    400: "validation",
+    422: "validation",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+}
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -104,13 +109,18 @@ class _Mapper:
         account = next((e for e in spec.entities if e.has_password), None)
         entities = list(spec.entities)
         if account is None:
-            account = EntitySpec(name="User" if spec.entity("User") is None else "AppUser", fields=[
-                FieldSpec(name="username", unique=True, min_length=3, max_length=50),
-                FieldSpec(name="password", type="password"),
-            ])  # fmt: skip
+            account = EntitySpec(
+                name="User" if spec.entity("User") is None else "AppUser",
+                fields=[
+                    FieldSpec(name="username", unique=True, min_length=3, max_length=50),
+                    FieldSpec(name="password", type="password"),
+                ],
+            )
             entities.insert(0, account)
-            self.assumptions.append(f"operations require security: {account.name} accounts (username, password) "
-                                    "were added to log in with (POST /api/auth/register, /api/auth/login)")  # fmt: skip
+            self.assumptions.append(
+                f"operations require security: {account.name} accounts (username, password) "
+                "were added to log in with (POST /api/auth/register, /api/auth/login)"
+            )
         password = next(f.name for f in account.fields if f.type == "password")
         names = [f for f in account.fields if f.type != "password" and f.is_text]
         login = next((f for f in names if f.name == "username"), None) or next((f for f in names if f.unique), None)
@@ -130,11 +140,15 @@ class _Mapper:
             self.assumptions.append(f"{ep.method} {ep.path}: {ep.summary} (added for the document's security)")
         # An entity the document lets anyone read is public (only a row's creator changes it); one whose reads
         # need a login too is owned: each user sees their own rows.
-        reads = {e.name: [ep for ep in spec.endpoints if ep.entity == e.name and ep.action in ("list", "get")]
-                 for e in entities}  # fmt: skip
+        reads = {
+            e.name: [ep for ep in spec.endpoints if ep.entity == e.name and ep.action in ("list", "get")]
+            for e in entities
+        }
         public = {e.name for e in entities if not e.has_password and any(not ep.auth_required for ep in reads[e.name])}
-        shaped = [e.model_dump() | {"public": e.name in public, "owned": e.name not in public and not e.has_password}
-                  for e in entities]  # fmt: skip
+        shaped = [
+            e.model_dump() | {"public": e.name in public, "owned": e.name not in public and not e.has_password}
+            for e in entities
+        ]
         forbidden = ErrorCase(status=403, kind="forbidden", when="the row belongs to another user")
         endpoints = [
             ep.model_copy(update={"errors": [*ep.errors, forbidden]})
@@ -142,9 +156,14 @@ class _Mapper:
             else ep
             for ep in [*added, *spec.endpoints]
         ]
-        return AppSpec.model_validate(spec.model_dump() | {
-            "entities": shaped, "auth": auth.model_dump(), "endpoints": [ep.model_dump() for ep in endpoints],
-        })  # fmt: skip
+        return AppSpec.model_validate(
+            spec.model_dump()
+            | {
+                "entities": shaped,
+                "auth": auth.model_dump(),
+                "endpoints": [ep.model_dump() for ep in endpoints],
+            }
+        )
 
     def _action_of(self, route: str, op: dict[str, Any], skipped: list[str]) -> ActionSpec | None:
         """POST /tasks/{id}/complete on a built entity: an action whose code the model writes at build time."""

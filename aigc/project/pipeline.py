@@ -163,8 +163,12 @@ def build_project(
         return lambda: report.stages.__setitem__(name, time.perf_counter() - t0)
 
     given = {c.rule for c in spec.checks}
-    report.rules = [RuleOutcome(c.rule, "enforced", "the spec gives its check; its tests run with the project's",
-                                c.entity, c.function) for c in spec.checks]  # fmt: skip
+    report.rules = [
+        RuleOutcome(
+            c.rule, "enforced", "the spec gives its check; its tests run with the project's", c.entity, c.function
+        )
+        for c in spec.checks
+    ]
     todo = [r for r in spec.rules if r not in given]
     if todo and engine_factory is not None:
         end = stage("rules", f"writing checks for {len(todo)} business rule(s)")
@@ -183,21 +187,34 @@ def build_project(
         report.repair_rounds = coded.rounds
     elif todo:
         report.rules += without_model(spec, todo, "no model was asked to write its check")
-    report.actions = [RuleOutcome(a.description, "enforced", "the spec gives its code; its tests run with the "
-                                  "project's", a.entity, a.function) for a in spec.actions if a.code]  # fmt: skip
+    report.actions = [
+        RuleOutcome(
+            a.description, "enforced", "the spec gives its code; its tests run with the project's", a.entity, a.function
+        )
+        for a in spec.actions
+        if a.code
+    ]
     uncoded = [a for a in spec.actions if not a.code]
     if uncoded and engine_factory is not None:
         end = stage("actions", f"writing {len(uncoded)} action(s)")
-        acted = code_actions(spec, engine_factory(), params or GenerationParams(max_tokens=512), sandbox=box,
-                             candidates=rule_candidates, on_event=say)  # fmt: skip
+        acted = code_actions(
+            spec,
+            engine_factory(),
+            params or GenerationParams(max_tokens=512),
+            sandbox=box,
+            candidates=rule_candidates,
+            on_event=say,
+        )
         end()
         spec = report.spec = acted.spec
         report.actions += acted.outcomes
         report.rules_tokens += acted.usage.total_tokens
         report.repair_rounds += acted.rounds
     elif uncoded:
-        report.actions += [RuleOutcome(a.description, "not enforced", "no model was asked to write its code",
-                                       a.entity) for a in uncoded]  # fmt: skip
+        report.actions += [
+            RuleOutcome(a.description, "not enforced", "no model was asked to write its code", a.entity)
+            for a in uncoded
+        ]
     end = stage("files", f"writing {len(spec.entities)} entities, {len(spec.endpoints)} endpoints")
     report.files = write_files(spec, out)
     end()

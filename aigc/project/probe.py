@@ -148,8 +148,15 @@ def _entity_steps(eps: list[EndpointSpec], entity: EntitySpec, body: Any, token:
             )
     for ep in eps:
         if ep.action == "custom" and "create" in by:  # the action acts on the created row (checked when wired)
-            steps.append(Step(ep.method, ep.path, ep.success_status, ids={ep.path_params[0]: entity.name},
-                              note=f"{ep.summary} ({entity.name})"))  # fmt: skip
+            steps.append(
+                Step(
+                    ep.method,
+                    ep.path,
+                    ep.success_status,
+                    ids={ep.path_params[0]: entity.name},
+                    note=f"{ep.summary} ({entity.name})",
+                )
+            )
     return steps
 
 

@@ -192,13 +192,24 @@ def contract_tests(entity: EntitySpec, function: str) -> list[TestCase]:
     answer = "assert __answer__ is None or isinstance(__answer__, str), __answer__\n"
     tests = [TestCase("example", "contract: None or a message", f"__answer__ = {function}({full!r})\n{answer}")]
     if empty != full:
-        tests.append(TestCase("example", "contract: None or a message, optional fields empty",
-                              f"__answer__ = {function}({empty!r})\n{answer}"))  # fmt: skip
-        tests.append(TestCase("example", "contract: an empty optional field breaks no rule", (
-            f"__full__ = {function}({full!r})\n__empty__ = {function}({empty!r})\n"
-            "assert __full__ is not None or __empty__ is None, "
-            "f'accepted with every field, refused with optional fields empty: {__empty__!r}'\n"
-        )))  # fmt: skip
+        tests.append(
+            TestCase(
+                "example",
+                "contract: None or a message, optional fields empty",
+                f"__answer__ = {function}({empty!r})\n{answer}",
+            )
+        )
+        tests.append(
+            TestCase(
+                "example",
+                "contract: an empty optional field breaks no rule",
+                (
+                    f"__full__ = {function}({full!r})\n__empty__ = {function}({empty!r})\n"
+                    "assert __full__ is not None or __empty__ is None, "
+                    "f'accepted with every field, refused with optional fields empty: {__empty__!r}'\n"
+                ),
+            )
+        )
     return tests
 
 
@@ -416,9 +427,17 @@ def code_rules(
         base = f"check_{snake(entity.name)}"
         function = next(name for i in range(1, 100) if (name := base if i == 1 else f"{base}_{i}") not in taken)
         say(f"writing the check for: {rule}")
-        written = write_verified(check_requirement(result.spec, entity, rule, function), function,
-                                 contract_tests(entity, function), engine, params, sandbox=sandbox,
-                                 candidates=candidates, max_rounds=max_rounds, say=say)  # fmt: skip
+        written = write_verified(
+            check_requirement(result.spec, entity, rule, function),
+            function,
+            contract_tests(entity, function),
+            engine,
+            params,
+            sandbox=sandbox,
+            candidates=candidates,
+            max_rounds=max_rounds,
+            say=say,
+        )
         result.usage = result.usage + written.usage
         result.rounds += written.rounds
         report, kept = written.report, written.tests

@@ -207,17 +207,43 @@ def serving(folder: Path, python: Path, *, data: Path, log_path: Path, token_aut
     log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(log_fd, "ab") as log:
-            proc = box.spawn(argv, work, log_file=log, extra_env=env, extra_ro=[python.parent.parent],
-                             writable={"data": data}, pass_fds=(listener.fileno(),))  # fmt: skip
+            proc = box.spawn(
+                argv,
+                work,
+                log_file=log,
+                extra_env=env,
+                extra_ro=[python.parent.parent],
+                writable={"data": data},
+                pass_fds=(listener.fileno(),),
+            )
             try:
-                _wait_healthy(proc, httpx.Client(transport=httpx.HTTPTransport(uds=str(sock_path)), timeout=1),
-                              log_path)  # fmt: skip
+                _wait_healthy(
+                    proc, httpx.Client(transport=httpx.HTTPTransport(uds=str(sock_path)), timeout=1), log_path
+                )
                 yield Served(sock_path, proc, log_path)
             finally:
                 box.stop(proc)
     finally:
         listener.close()
         shutil.rmtree(runtime, ignore_errors=True)
+
+
+@contextmanager
+def serving_project(
+    folder: Path,
+    home: Path,
+    *,
+    data: Path,
+    log_path: Path,
+    token_auth: bool = False,
+    on_event: Callable[[str], None] | None = None,
+) -> Iterator[Served]:
+    """`serving` in the shared project environment, installed from the requirements.txt the host wrote
+    when it built the project (read without following links)."""
+    requirements = files.read(folder, "requirements.txt").decode("utf-8")
+    python = project_env(home, requirements, on_event)
+    with serving(folder, python, data=data, log_path=log_path, token_auth=token_auth) as served:
+        yield served
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], client: httpx.Client, log_path: Path) -> None:

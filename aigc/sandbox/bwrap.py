@@ -17,9 +17,23 @@ WORK = "/aigc-work"  # where the private work dir appears inside the sandbox (a 
 # What of /etc a Python, node or shell program needs: the loader cache, names of users and hosts, time
 # zones, MIME types, TLS roots. Not shadow, ssh, sudoers, or the host's own configuration.
 ETC_ALLOWED = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "hosts", "localtime",
-    "timezone", "mime.types", "ssl", "ca-certificates", "alternatives", "os-release", "protocols", "services",
-)  # fmt: skip
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "localtime",
+    "timezone",
+    "mime.types",
+    "ssl",
+    "ca-certificates",
+    "alternatives",
+    "os-release",
+    "protocols",
+    "services",
+)
 
 
 def find_bwrap() -> str | None:

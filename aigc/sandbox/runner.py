@@ -140,8 +140,11 @@ class Sandbox:
             raise SandboxUnavailable(f"bubblewrap {problem}: {INSTALL_HINT}")
         if problem and backend is None:
             self.bwrap = None
-            log.warning("bubblewrap %s: generated code runs with rlimits and a timeout only, NOT isolated from "
-                        "your files (you passed --unsafe-no-sandbox)", problem)  # fmt: skip
+            log.warning(
+                "bubblewrap %s: generated code runs with rlimits and a timeout only, NOT isolated from "
+                "your files (you passed --unsafe-no-sandbox)",
+                problem,
+            )
         elif backend == "rlimit":
             log.warning("sandbox backend 'rlimit': generated code runs with rlimits and a timeout only, NOT isolated")
         self.backend: Literal["bwrap", "rlimit"] = "bwrap" if self.bwrap else "rlimit"
@@ -206,15 +209,22 @@ class Sandbox:
             _die_with_parent()
 
         if self.bwrap:
-            command = bwrap.command(self.bwrap, workdir, argv, env, extra_ro or [], tmp_mb=limits.tmp_mb,
-                                    writable=writable)  # fmt: skip
+            command = bwrap.command(
+                self.bwrap, workdir, argv, env, extra_ro or [], tmp_mb=limits.tmp_mb, writable=writable
+            )
         else:
             command = self._command(argv, workdir, extra_ro or [], limits)
         proc = subprocess.Popen(  # the argv is built here; the code it runs is what is contained
-            command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir,
-            env=env if not self.bwrap else {"PATH": "/usr/bin:/bin"}, start_new_session=True, preexec_fn=child_setup,
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env=env if not self.bwrap else {"PATH": "/usr/bin:/bin"},
+            start_new_session=True,
+            preexec_fn=child_setup,
             pass_fds=pass_fds,
-        )  # fmt: skip
+        )
         self._groups[proc.pid] = group
         if group is None:
             self._watchdogs[proc.pid] = _Watchdog(proc.pid, limits.processes)
@@ -299,8 +309,17 @@ class Sandbox:
         oom = group.oom_killed() if group else False
         if group is not None:
             group.remove()
-        return _result(proc.returncode, timed_out.is_set(), oom, stdout, stderr, duration, peak_mb,
-                       out.truncated or err.truncated, self.bwrap is not None)  # fmt: skip
+        return _result(
+            proc.returncode,
+            timed_out.is_set(),
+            oom,
+            stdout,
+            stderr,
+            duration,
+            peak_mb,
+            out.truncated or err.truncated,
+            self.bwrap is not None,
+        )
 
 
 class _Watchdog:

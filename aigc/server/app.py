@@ -38,7 +38,15 @@ from aigc.errors import AigcError, ConfigError, ContextOverflow, EngineUnavailab
 from aigc.sandbox.runner import describe as sandbox_description
 from aigc.server.preview import Lookup, PreviewServer, preview_app
 from aigc.server.queue import Cancelled, ModelQueue, QueueFull
-from aigc.server.security import allowed_hosts, bearer, host_allowed, key_matches, origin_allowed
+from aigc.server.security import (
+    allowed_hosts,
+    bearer,
+    host_allowed,
+    host_name,
+    key_matches,
+    origin_allowed,
+    url_host,
+)
 
 log = logging.getLogger("aigc.server")
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -91,15 +99,29 @@ class ServerConfig:
         if wanted > limit:
             raise ApiError(400, f"max_tokens is {wanted}, more than this server's limit of {limit}", param="max_tokens")
         d = self.defaults
-        return replace(d, max_tokens=wanted, temperature=d.temperature if temperature is None else temperature,
-                       top_p=d.top_p if top_p is None else top_p, seed=seed, stop=stop)  # fmt: skip
+        return replace(
+            d,
+            max_tokens=wanted,
+            temperature=d.temperature if temperature is None else temperature,
+            top_p=d.top_p if top_p is None else top_p,
+            seed=seed,
+            stop=stop,
+        )
 
 
 class ApiError(Exception):
     """An error answered as JSON with its HTTP status (OpenAI's error shape)."""
 
-    def __init__(self, status: int, message: str, *, kind: str = "invalid_request_error", param: str | None = None,
-                 code: str | None = None, headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        kind: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.kind, self.param, self.code = status, message, kind, param, code
         self.headers = headers or {}
@@ -174,29 +196,43 @@ class Gate:
             await self.app(scope, self._limited(receive), send_with_id)
         finally:
             took = (time.perf_counter() - start) * 1000
-            log.info("%s %s %s %.0f ms", scope["method"], scope["path"], status[0] or "-", took,
-                     extra={"request_id": rid})  # fmt: skip
+            log.info(
+                "%s %s %s %.0f ms", scope["method"], scope["path"], status[0] or "-", took, extra={"request_id": rid}
+            )
             request_id.reset(token)
 
     def _refusal(self, method: str, path: str, headers: dict[str, str]) -> ApiError | None:
         host = headers.get("host", "")
         if not host_allowed(host, self.hosts):
-            return ApiError(421, f"this server does not answer for the host {host[:100]!r}; use http://127.0.0.1 or "
-                            "localhost (or start it with --allowed-host NAME)", code="misdirected_request")  # fmt: skip
-        if not origin_allowed(method, headers.get("origin"), headers.get("sec-fetch-site"), host,
-                              self.config.cors_origins):  # fmt: skip
-            return ApiError(403, "a cross-origin request may not change anything here (its Origin is not this "
-                            "server's; allow an origin with --cors-origin)", kind="permission_error",
-                            code="cross_origin_refused")  # fmt: skip
+            return ApiError(
+                421,
+                f"this server does not answer for the host {host[:100]!r}; use http://127.0.0.1 or "
+                "localhost (or start it with --allowed-host NAME)",
+                code="misdirected_request",
+            )
+        if not origin_allowed(
+            method, headers.get("origin"), headers.get("sec-fetch-site"), host, self.config.cors_origins
+        ):
+            return ApiError(
+                403,
+                "a cross-origin request may not change anything here (its Origin is not this "
+                "server's; allow an origin with --cors-origin)",
+                kind="permission_error",
+                code="cross_origin_refused",
+            )
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.config.max_body_bytes:
             return _too_large(self.config.max_body_bytes)
         if self._needs_key(path):
             key = bearer(headers.get("authorization"), headers.get("x-api-key"))
             if key is None or not key_matches(key, self.config.api_keys):
-                return ApiError(401, "a valid API key is required: send 'Authorization: Bearer KEY'",
-                                kind="authentication_error", code="invalid_api_key",
-                                headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+                return ApiError(
+                    401,
+                    "a valid API key is required: send 'Authorization: Bearer KEY'",
+                    kind="authentication_error",
+                    code="invalid_api_key",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
         return None
 
     def _limited(self, receive: Receive) -> Receive:
@@ -228,8 +264,9 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
         # Resources open with the server and close with it (a test client may start it more than once).
         app.state.history = History(config.data_dir / "history.sqlite3")
         app.state.projects = projects.ProjectJobs(app.state.queue, app.state.history, config)
-        app.state.previews = PreviewServer(previews_for(app.state.projects.upstream, config), config.host,
-                                           config.preview_port).start()  # fmt: skip
+        app.state.previews = PreviewServer(
+            previews_for(app.state.projects.upstream, config), config.host, config.preview_port
+        ).start()
         try:
             yield
         finally:
@@ -267,20 +304,25 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
-        )  # fmt: skip  (added last, so outermost: a preflight is answered without a key)
+        )  # added last, so outermost: a preflight is answered without a key
     return app
 
 
 def previews_for(lookup: Lookup, config: ServerConfig) -> Starlette:
     """The previews' proxy app: it answers for the server's host names and may be framed only by its pages."""
     ancestors = " ".join(f"http://{h}:*" for h in _page_hosts(config))
-    return preview_app(lookup, host=config.host, extra_hosts=config.allowed_hosts, keys=config.api_keys,
-                       frame_ancestors=ancestors or "*")  # fmt: skip
+    return preview_app(
+        lookup,
+        host=config.host,
+        extra_hosts=config.allowed_hosts,
+        keys=config.api_keys,
+        frame_ancestors=ancestors or "*",
+    )
 
 
 def _page_hosts(config: ServerConfig) -> list[str]:
     hosts = allowed_hosts(config.host, config.allowed_hosts)
-    return [f"[{h}]" if ":" in h else h for h in sorted(hosts)] if hosts is not None else []
+    return [url_host(h) for h in sorted(hosts)] if hosts is not None else []
 
 
 def _slots(engine: Engine) -> int:
@@ -326,17 +368,18 @@ def _errors(app: FastAPI) -> None:
 
 def preview_origin(request: Request) -> str:
     """The previews' origin as this client reaches the server: the host name it used, the previews' port."""
-    host = request.headers.get("host", "127.0.0.1")  # checked by the gate against the names we answer for
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return f"http://{name}:{request.app.state.previews.port}"
+    name = host_name(request.headers.get("host", "")) or "127.0.0.1"  # the gate checked it
+    return f"http://{url_host(name)}:{request.app.state.previews.port}"
 
 
 def page_headers(request: Request) -> dict[str, str]:
     """The page loads only its own scripts and styles, talks only to its server, frames only the previews'
     origin, and may not be framed itself."""
-    policy = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-              f"frame-src {preview_origin(request)}; frame-ancestors 'none'; base-uri 'none'; "
-              "form-action 'self'; object-src 'none'")  # fmt: skip
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"frame-src {preview_origin(request)}; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'; object-src 'none'"
+    )
     return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY"}
 
 

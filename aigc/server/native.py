@@ -57,8 +57,11 @@ class ChatBody(BaseModel):
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
     stats = request.app.state.queue.stats()
-    return {"status": "ok", "model": request.app.state.queue.inner.model_name,
-            "queue": {"running": stats.running, "waiting": stats.waiting}}  # fmt: skip
+    return {
+        "status": "ok",
+        "model": request.app.state.queue.inner.model_name,
+        "queue": {"running": stats.running, "waiting": stats.waiting},
+    }
 
 
 @router.get("/info")
@@ -110,10 +113,18 @@ def _generation(
                 tests_file = Path(tmp) / "test_user.py"
                 tests_file.write_text(body.tests, encoding="utf-8")
             return generate(
-                body.requirement, engine, params, language=body.language, temperature=body.temperature,
-                on_text=lambda text: emit(("text", {"text": text})), verify=body.verify, n=body.n,
-                max_rounds=body.max_rounds, tests_file=tests_file, on_event=on_event,
-            )  # fmt: skip
+                body.requirement,
+                engine,
+                params,
+                language=body.language,
+                temperature=body.temperature,
+                on_text=lambda text: emit(("text", {"text": text})),
+                verify=body.verify,
+                n=body.n,
+                max_rounds=body.max_rounds,
+                tests_file=tests_file,
+                on_event=on_event,
+            )
 
     return work
 
@@ -221,10 +232,13 @@ async def chat(body: ChatBody, request: Request) -> StreamingResponse:
             raise
         c = turn.completion
         answer.finish("done", c.usage.completion_tokens, c.text)
-        return {"finish_reason": c.finish_reason, "dropped_messages": turn.dropped_messages,
-                "usage": {"prompt_tokens": c.usage.prompt_tokens, "completion_tokens": c.usage.completion_tokens},
-                "timings": {"ttft_s": round(c.timings.ttft_s, 3), "tokens_per_s": round(c.timings.tokens_per_s, 1)},
-                "message_id": answer.id}  # fmt: skip
+        return {
+            "finish_reason": c.finish_reason,
+            "dropped_messages": turn.dropped_messages,
+            "usage": {"prompt_tokens": c.usage.prompt_tokens, "completion_tokens": c.usage.completion_tokens},
+            "timings": {"ttft_s": round(c.timings.ttft_s, 3), "tokens_per_s": round(c.timings.tokens_per_s, 1)},
+            "message_id": answer.id,
+        }
 
     events = run_in_thread(work, cancel)
 
@@ -263,8 +277,12 @@ def _gpt_engine(request: Request) -> Any:
             else:
                 path = getattr(inner, "model_path", None)
                 if path is None:
-                    raise ApiError(400, "the from-scratch model needs the GGUF file of an embedded model; this server "
-                                   "answers through another server", code="no_local_model")  # fmt: skip
+                    raise ApiError(
+                        400,
+                        "the from-scratch model needs the GGUF file of an embedded model; this server "
+                        "answers through another server",
+                        code="no_local_model",
+                    )
                 require_torch()
                 state.gpt = GPTEngine(path, name=inner.model_name)
         return state.gpt
@@ -287,8 +305,15 @@ async def inspect_tokens(body: InspectBody, request: Request) -> dict[str, Any]:
         with queue.turn(cancel):
             engine = _gpt_engine(request)
             with engine.lock:
-                result = inspect(body.prompt, engine, max_tokens=body.max_tokens, top=body.top,
-                                 attention=attention, chat=body.chat, cancelled=cancel.is_set)  # fmt: skip
+                result = inspect(
+                    body.prompt,
+                    engine,
+                    max_tokens=body.max_tokens,
+                    top=body.top,
+                    attention=attention,
+                    chat=body.chat,
+                    cancelled=cancel.is_set,
+                )
         return result.to_json()
 
     return await wait_in_thread(work, cancel, request.is_disconnected)

@@ -74,8 +74,14 @@ class Sampling(BaseModel):
 
     def params(self, config: ServerConfig, max_tokens: int | None, default_max: int) -> GenerationParams:
         stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
-        return config.params(max_tokens, default_max=default_max, temperature=self.temperature, top_p=self.top_p,
-                             seed=self.seed, stop=stop)  # fmt: skip
+        return config.params(
+            max_tokens,
+            default_max=default_max,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            seed=self.seed,
+            stop=stop,
+        )
 
 
 class ChatCompletionRequest(Sampling):
@@ -104,8 +110,13 @@ async def list_models(request: Request) -> dict[str, Any]:
 async def get_model(model_id: str, request: Request) -> dict[str, Any]:
     name = request.app.state.queue.inner.model_name
     if model_id != name:
-        raise ApiError(404, f"no model {model_id!r}; this server serves {name!r}", kind="not_found_error",
-                       param="model", code="model_not_found")  # fmt: skip
+        raise ApiError(
+            404,
+            f"no model {model_id!r}; this server serves {name!r}",
+            kind="not_found_error",
+            param="model",
+            code="model_not_found",
+        )
     return {"id": name, "object": "model", "created": 0, "owned_by": "aigc"}
 
 
@@ -148,8 +159,9 @@ def _schema(fmt: ResponseFormat | None) -> dict[str, Any] | None:
     return schema
 
 
-async def _serve(request: Request, body: Sampling, engine_request: EngineRequest, kind: str, prefix: str,
-                 echo: str = "") -> JSONResponse | StreamingResponse:  # fmt: skip
+async def _serve(
+    request: Request, body: Sampling, engine_request: EngineRequest, kind: str, prefix: str, echo: str = ""
+) -> JSONResponse | StreamingResponse:
     queue: ModelQueue = request.app.state.queue
     queue.admit()
     answer = _Answer(kind, f"{prefix}-{uuid.uuid4().hex[:24]}", queue.inner.model_name, echo)
@@ -211,8 +223,14 @@ class _Answer:
         for i, c in enumerate(completion.choices):
             reason = c.finish_reason if c.finish_reason != "cancelled" else "stop"
             if self.chat:
-                choices.append({"index": i, "message": {"role": "assistant", "content": c.text},
-                                "finish_reason": reason, "logprobs": None})  # fmt: skip
+                choices.append(
+                    {
+                        "index": i,
+                        "message": {"role": "assistant", "content": c.text},
+                        "finish_reason": reason,
+                        "logprobs": None,
+                    }
+                )
             else:
                 choices.append({"index": i, "text": self.echo + c.text, "finish_reason": reason, "logprobs": None})
         return {**self._head(self.kind), "choices": choices, "usage": _usage(completion.usage)}
@@ -253,8 +271,13 @@ class _Answer:
                 break
             elif isinstance(event, Finished):
                 if include_usage:
-                    yield sse({**self._head(f"{self.kind}.chunk" if self.chat else self.kind), "choices": [],
-                               "usage": _usage(usage)})  # fmt: skip
+                    yield sse(
+                        {
+                            **self._head(f"{self.kind}.chunk" if self.chat else self.kind),
+                            "choices": [],
+                            "usage": _usage(usage),
+                        }
+                    )
                 break
             try:
                 event = await events.__anext__()
@@ -264,5 +287,8 @@ class _Answer:
 
 
 def _usage(usage: Any) -> dict[str, int]:
-    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens}  # fmt: skip
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }

@@ -33,14 +33,38 @@ log = logging.getLogger(__name__)
 
 # What a browser sends that an app needs; not Cookie (the page's origin shares cookies across ports), not
 # X-API-Key, not Origin or Referer (they would name the page), not hop-by-hop headers.
-REQUEST_HEADERS = frozenset({
-    "accept", "accept-language", "authorization", "cache-control", "content-type", "if-match",
-    "if-modified-since", "if-none-match", "pragma", "range", "x-requested-with",
-})  # fmt: skip
-RESPONSE_HEADERS = frozenset({
-    "accept-ranges", "cache-control", "content-disposition", "content-language", "content-range", "content-type",
-    "etag", "expires", "last-modified", "location", "retry-after", "vary", "www-authenticate",
-})  # fmt: skip
+REQUEST_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-language",
+        "authorization",
+        "cache-control",
+        "content-type",
+        "if-match",
+        "if-modified-since",
+        "if-none-match",
+        "pragma",
+        "range",
+        "x-requested-with",
+    }
+)
+RESPONSE_HEADERS = frozenset(
+    {
+        "accept-ranges",
+        "cache-control",
+        "content-disposition",
+        "content-language",
+        "content-range",
+        "content-type",
+        "etag",
+        "expires",
+        "last-modified",
+        "location",
+        "retry-after",
+        "vary",
+        "www-authenticate",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +85,11 @@ Lookup = Callable[[str], Upstream | None]
 
 
 def _refused(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error"}}, status_code=status,
-                        headers={"X-Content-Type-Options": "nosniff"})  # fmt: skip
+    return JSONResponse(
+        {"error": {"message": message, "type": "invalid_request_error"}},
+        status_code=status,
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 def forwarded_request_headers(headers: dict[str, str], keys: list[str]) -> dict[str, str]:
@@ -128,9 +155,12 @@ def preview_app(
         path = request.path_params.get("path", "")
         client = client_for(upstream)
         outgoing = client.build_request(
-            request.method, f"http://preview/{path}", params=request.query_params,
-            headers=forwarded_request_headers(dict(request.headers), keys or []), content=bytes(body),
-        )  # fmt: skip
+            request.method,
+            f"http://preview/{path}",
+            params=request.query_params,
+            headers=forwarded_request_headers(dict(request.headers), keys or []),
+            content=bytes(body),
+        )
         try:
             answer = await client.send(outgoing, stream=True)
         except httpx.HTTPError as exc:
@@ -162,8 +192,10 @@ def preview_app(
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     if prefix:
-        routes = [Route("/preview/{token}/{path:path}", proxy, methods=methods),
-                  Route("/preview/{token}", to_slash, methods=["GET"])]  # fmt: skip
+        routes = [
+            Route("/preview/{token}/{path:path}", proxy, methods=methods),
+            Route("/preview/{token}", to_slash, methods=["GET"]),
+        ]
     else:
         routes = [Route("/{path:path}", proxy, methods=methods)]
 
@@ -191,8 +223,9 @@ class PreviewServer:
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,
-                                        name="aigc-previews")  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True, name="aigc-previews"
+        )
 
     def start(self) -> PreviewServer:
         self._thread.start()

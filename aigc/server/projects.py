@@ -78,8 +78,15 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "status": self.status, "created": self.created,
-                "events": self.events, "report": self.report, "error": self.error}  # fmt: skip
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "created": self.created,
+            "events": self.events,
+            "report": self.report,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -118,8 +125,9 @@ class ProjectJobs:
         with self._lock:  # the count and the admission are one step: parallel requests cannot all slip in
             active = sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
             if active >= limit:
-                raise QueueFull(f"{active} projects are already building or waiting (the limit is {limit}); "
-                                "retry when one is done")  # fmt: skip
+                raise QueueFull(
+                    f"{active} projects are already building or waiting (the limit is {limit}); retry when one is done"
+                )
             self.jobs[job_id] = job
         self._save(job)
         self.prune()
@@ -129,8 +137,9 @@ class ProjectJobs:
     def prune(self) -> None:
         """Finished projects beyond the newest `keep_projects`, or older than `project_max_age_days`, go
         with their folders: the disk a server fills is bounded too."""
-        expired = self.history.expired_projects(self.config.keep_projects, self.config.project_max_age_days * 86400,
-                                                FINAL)  # fmt: skip
+        expired = self.history.expired_projects(
+            self.config.keep_projects, self.config.project_max_age_days * 86400, FINAL
+        )
         for job_id in expired:
             if job_id not in self.jobs:
                 self.stop_preview(job_id)
@@ -214,8 +223,9 @@ class ProjectJobs:
             spec.write_text(json.dumps(body.spec, ensure_ascii=False), encoding="utf-8")
         say = lambda message: self._say(job, message)  # noqa: E731
         engine = lambda: self.queue.engine(job.cancel)  # noqa: E731
-        source = project_spec(requirement=body.requirement, spec_file=spec, openapi=openapi, engine_factory=engine,
-                              on_event=say)  # fmt: skip
+        source = project_spec(
+            requirement=body.requirement, spec_file=spec, openapi=openapi, engine_factory=engine, on_event=say
+        )
         report = build(source, job.folder, home=self.config.home, engine_factory=engine, rules=body.rules, on_event=say)
         scrubbed: dict[str, Any] = self.scrub(report.to_json())
         return scrubbed
@@ -241,15 +251,20 @@ class ProjectJobs:
         report = self.get(job_id).get("report") or {}
         token_auth = (report.get("spec") or {}).get("auth", {}).get("kind") == "token"
         preview = Preview(secrets.token_urlsafe(16), job_id, threading.Event(), threading.Thread())
-        preview.thread = threading.Thread(target=self._serve, args=(preview, folder, token_auth), daemon=True,
-                                          name=f"aigc-preview-{job_id}")  # fmt: skip
+        preview.thread = threading.Thread(
+            target=self._serve, args=(preview, folder, token_auth), daemon=True, name=f"aigc-preview-{job_id}"
+        )
         self.previews[preview.token] = preview
         preview.thread.start()
         preview.ready.wait(timeout=90)
         if preview.error is not None or not preview.ready.is_set():
             self._stop(preview.token)
-            raise ApiError(502, f"the app did not start: {preview.error or 'no answer within 90 s'}",
-                           kind="upstream_error", code="preview_failed")  # fmt: skip
+            raise ApiError(
+                502,
+                f"the app did not start: {preview.error or 'no answer within 90 s'}",
+                kind="upstream_error",
+                code="preview_failed",
+            )
         return preview
 
     def upstream(self, token: str) -> Upstream | None:
@@ -258,15 +273,18 @@ class ProjectJobs:
         return Upstream(preview.socket) if preview is not None and preview.socket is not None else None
 
     def _serve(self, preview: Preview, folder: Path, token_auth: bool) -> None:
-        from aigc.project.runner import project_env, serving
+        from aigc.project.runner import serving_project
 
         job_dir = self.root / preview.project_id
         try:
-            requirements = files.read(folder, "requirements.txt").decode("utf-8")
-            python = project_env(self.config.home, requirements)
             # The app's data lives beside the project, never read by this process; its log where it cannot write.
-            with serving(folder, python, data=job_dir / "preview-data", log_path=job_dir / "preview.log",
-                         token_auth=token_auth) as served:  # fmt: skip
+            with serving_project(
+                folder,
+                self.config.home,
+                data=job_dir / "preview-data",
+                log_path=job_dir / "preview.log",
+                token_auth=token_auth,
+            ) as served:
                 preview.socket = served.socket
                 preview.ready.set()
                 while not preview.stop.wait(0.5) and served.process.poll() is None:

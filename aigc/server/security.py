@@ -41,6 +41,11 @@ def host_name(host_header: str) -> str:
     return name if (not port or port.isdigit()) else ""
 
 
+def url_host(name: str) -> str:
+    """A host name as it stands in a URL: an IPv6 address in brackets."""
+    return f"[{name}]" if ":" in name else name
+
+
 def allowed_hosts(bound: str, extra: list[str]) -> frozenset[str] | None:
     """The names requests may carry in Host; None when any name goes (bound to every interface, keys required)."""
     if bound.strip("[]") in WILDCARDS and not extra:

@@ -144,9 +144,18 @@ def generate(
     if verifying:
         from aigc.verify.pipeline import verified_generate
 
-        return verified_generate(requirement, engine, params, language=lang, n=params.n, max_rounds=max_rounds,
-                                 tests_file=tests_file, on_text=on_text, on_event=on_event,
-                                 sample_temperature=temperature)  # fmt: skip
+        return verified_generate(
+            requirement,
+            engine,
+            params,
+            language=lang,
+            n=params.n,
+            max_rounds=max_rounds,
+            tests_file=tests_file,
+            on_text=on_text,
+            on_event=on_event,
+            sample_temperature=temperature,
+        )
     result = _generate_raw(requirement, lang, engine, params, temperature, on_text)
     if verify:
         from aigc.verify.pipeline import checks_only

@@ -133,8 +133,17 @@ def inspect(
     except ValueError as exc:  # an attention head that does not exist
         raise UsageError(str(exc)) from exc
     prompt_view = [PromptToken(t, engine.tokenizer.piece(t)) for t in tokens]
-    return InspectResult(engine.model_name, prompt, mode, prompt_view, kept, attention, time.perf_counter() - start,
-                         config.n_layer, config.n_head)  # fmt: skip
+    return InspectResult(
+        engine.model_name,
+        prompt,
+        mode,
+        prompt_view,
+        kept,
+        attention,
+        time.perf_counter() - start,
+        config.n_layer,
+        config.n_head,
+    )
 
 
 def _label(piece: str) -> str:

@@ -25,8 +25,14 @@ def project_spec(
     on_event: Callable[[str], None] | None = None,
 ) -> SpecSource:
     """The spec from exactly one source; the model is loaded only for a requirement."""
-    return resolve_spec(requirement=requirement, spec_file=spec_file, openapi=openapi, engine_factory=engine_factory,
-                        params=GenerationParams(max_tokens=SPEC_TOKENS, seed=seed), on_event=on_event)  # fmt: skip
+    return resolve_spec(
+        requirement=requirement,
+        spec_file=spec_file,
+        openapi=openapi,
+        engine_factory=engine_factory,
+        params=GenerationParams(max_tokens=SPEC_TOKENS, seed=seed),
+        on_event=on_event,
+    )
 
 
 def build(
@@ -41,6 +47,14 @@ def build(
 ) -> ProjectReport:
     """The project for the spec in `out` (which the caller has checked may be written): with `rules`, the
     model first writes checks for the business rules and code for the actions."""
-    return build_project(source.spec, out, home=home, source=source.source, force=True, on_event=on_event,
-                         spec_tokens=source.tokens, engine_factory=engine_factory if rules else None,
-                         params=GenerationParams(max_tokens=CODE_TOKENS, seed=seed))  # fmt: skip
+    return build_project(
+        source.spec,
+        out,
+        home=home,
+        source=source.source,
+        force=True,
+        on_event=on_event,
+        spec_tokens=source.tokens,
+        engine_factory=engine_factory if rules else None,
+        params=GenerationParams(max_tokens=CODE_TOKENS, seed=seed),
+    )

@@ -208,8 +208,12 @@ def _generate_candidates(
     state.add(first, "greedy")
     if n > 1:
         state.on_event(f"sampling {n - 1} more candidate(s)")
-        sample = replace(state.params, n=n - 1, temperature=temperature,
-                         seed=None if state.params.seed is None else state.params.seed + 1)  # fmt: skip
+        sample = replace(
+            state.params,
+            n=n - 1,
+            temperature=temperature,
+            seed=None if state.params.seed is None else state.params.seed + 1,
+        )
         state.add(state.engine.complete(Request.chat(messages, sample)), "sample")
     return first
 
@@ -260,8 +264,9 @@ def verified_generate(
         best = _best(state)
     discarded = _discarded(state)
     passed, summary = _verdict(best, discarded)
-    verification = Verification(passed, len(state.runs), rounds, best.checks, best.results, discarded,
-                                best.origin, entry, summary)  # fmt: skip
+    verification = Verification(
+        passed, len(state.runs), rounds, best.checks, best.results, discarded, best.origin, entry, summary
+    )
     ordered = [best.candidate] + [r.candidate for r in state.runs if r is not best]
     timings = replace(first.timings, total_s=time.perf_counter() - start)
     return GenerationResult(requirement, ordered, state.usage, timings, engine.model_name, verification)

@@ -81,6 +81,8 @@ def test_run_serves_the_app_on_loopback_until_ctrl_c(tmp_path: Path) -> None:
         try:
             url = _served_url(proc)
             _use_the_app(url, out)
+            # The proxy in front of the sandboxed app answers only for loopback's names (DNS rebinding).
+            assert httpx.get(url + "api/health", headers={"Host": "evil.example"}, timeout=10).status_code == 421
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=60)
         finally:

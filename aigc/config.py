@@ -1,6 +1,7 @@
 """One settings model for everything configurable: defaults < aigc.toml < AIGC_* environment < flags.
 
-aigc.toml is looked for in $AIGC_CONFIG, then ./aigc.toml, then $XDG_CONFIG_HOME/aigc/aigc.toml.
+aigc.toml is looked for in $AIGC_CONFIG, then ./aigc.toml, then $XDG_CONFIG_HOME/aigc/aigc.toml. The
+server's settings are its [server] table, AIGC_SERVER__NAME in the environment, and `aigc serve`'s flags.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,8 +42,33 @@ def default_home() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "aigc"
 
 
+class ServerSettings(BaseModel):
+    """`aigc serve`: where it listens, who may talk to it, and the bounds on every queue, body and job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="address to listen on (loopback by default)")
+    port: int = Field(default=8321, ge=0, le=65535)
+    api_key_file: Path | None = Field(default=None, description="keys clients must send, one per line")
+    cors_origins: list[str] = Field(default_factory=list, description="browser origins allowed besides the page's")
+    allowed_hosts: list[str] = Field(default_factory=list, description="Host names besides loopback and `host`")
+    data_dir: Path | None = Field(default=None, description="history.sqlite3 and projects/; default: <home>/server")
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_tokens_limit: int = Field(default=4096, ge=1, description="the most max_tokens a request may ask for")
+    max_waiting: int = Field(default=16, ge=0, description="requests that may wait for the model; more get 429")
+    max_candidates: int = Field(default=8, ge=1)
+    project_workers: int = Field(default=1, ge=1)
+    max_project_queue: int = Field(default=4, ge=0, description="projects that may wait for a worker; more get 429")
+    keep_projects: int = Field(default=50, ge=1, description="finished projects kept; older ones are removed")
+    project_max_age_days: float = Field(default=30.0, gt=0)
+    max_previews: int = Field(default=2, ge=0)
+    preview_port: int = Field(default=0, ge=0, le=65535, description="the previews' own origin; 0: any free port")
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AIGC_", extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix="AIGC_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
 
     engine: EngineName | None = Field(
         default=None,
@@ -73,6 +99,7 @@ class Settings(BaseSettings):
     )
     fake_replies: Path | None = Field(default=None, description="JSON list of replies for the fake engine")
     fake_delay_s: float = Field(default=0.0, ge=0, description="fake engine: seconds per streamed piece")
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,7 @@ AigcError
 └── EngineError
     ├── ContextOverflow     prompt tokens + max_tokens exceed the context size (names both)
     ├── EngineUnavailable   a server that does not answer (names the URL)
+    ├── NoLocalWeights      the from-scratch model was asked for, but the engine serves no GGUF file here
     └── GenerationError     the backend failed while generating
 """
 
@@ -92,6 +93,10 @@ class EngineUnavailable(EngineError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(f"the model server at {url} did not answer: {reason}")
+
+
+class NoLocalWeights(EngineError):
+    exit_code = 2
 
 
 class GenerationError(EngineError):

@@ -9,8 +9,6 @@ One line per requirement is appended to --out as it finishes; a rerun skips requ
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import tempfile
 import time
@@ -21,10 +19,10 @@ sys.path.insert(0, str(REPO))
 
 from aigc.config import load_settings  # noqa: E402
 from aigc.engines import create_engine  # noqa: E402
-from aigc.engines.base import GenerationParams  # noqa: E402
+from aigc.engines.base import Engine  # noqa: E402
 from aigc.errors import AigcError  # noqa: E402
-from aigc.project.draft import spec_from_requirement  # noqa: E402
-from aigc.project.pipeline import build_project  # noqa: E402
+from aigc.tasks.new import build, project_spec  # noqa: E402
+from benchmarks.resumable import arguments, run_all  # noqa: E402
 
 REQUIREMENTS = [
     "一个健身打卡应用：用户登录后记录每天的运动类型、时长和日期，只能看到自己的记录。",
@@ -43,16 +41,16 @@ REQUIREMENTS = [
 ]
 
 
-def run_one(requirement: str, engine: object, home: Path) -> dict[str, object]:
+def run_one(requirement: str, engine: Engine, home: Path) -> dict[str, object]:
+    """One requirement through `aigc new`'s own task functions (aigc.tasks.new), with the same budgets."""
     start = time.perf_counter()
     row: dict[str, object] = {"requirement": requirement}
     try:
         engine.llama.reset()  # type: ignore[attr-defined]  # the same cache state for every requirement
-        drafted = spec_from_requirement(requirement, engine, GenerationParams())  # type: ignore[arg-type]
+        source = project_spec(requirement=requirement, spec_file=None, openapi=None, engine_factory=lambda: engine)
         spec_s = time.perf_counter() - start
         with tempfile.TemporaryDirectory() as tmp:  # as `aigc new` does: rules and actions written by the model
-            report = build_project(drafted.spec, Path(tmp) / "app", home=home, source="requirement",
-                                   engine_factory=lambda: engine, params=GenerationParams(max_tokens=512))  # type: ignore[arg-type,return-value]  # fmt: skip
+            report = build(source, Path(tmp) / "app", home=home, engine_factory=lambda: engine)
         tests = report.tests
         row |= {
             "done": report.done,
@@ -63,7 +61,7 @@ def run_one(requirement: str, engine: object, home: Path) -> dict[str, object]:
             "entities": [e.name for e in report.spec.entities],
             "endpoints": len(report.spec.endpoints),
             "auth": report.spec.auth.kind,
-            "spec_tokens": drafted.usage.total_tokens,
+            "spec_tokens": source.tokens,
             "spec_seconds": round(spec_s, 1),
             "rules": {r.rule: r.status for r in report.rules},
             "actions": {a.rule: a.status for a in report.actions},
@@ -78,24 +76,15 @@ def run_one(requirement: str, engine: object, home: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="0.5b")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
-    settings = load_settings(model=args.model)
+    model, out = arguments(__doc__ or "", "fullstack")
+    settings = load_settings(model=model)
     engine = create_engine(settings)
-    out = args.out or REPO / "benchmarks" / "results" / f"fullstack-{args.model}.jsonl"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    done = {json.loads(line)["requirement"] for line in out.read_text().splitlines()} if out.exists() else set()
-    for i, requirement in enumerate(REQUIREMENTS, start=1):
-        if requirement in done:
-            continue
-        row = run_one(requirement, engine, settings.home)
-        with out.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"[{i}/{len(REQUIREMENTS)}] {'DONE' if row['done'] else 'not done'} {row['minutes']} min "
-              f"{requirement[:50]}", flush=True)  # fmt: skip
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
+
+    def say(i: int, row: dict[str, object]) -> str:
+        done = "DONE" if row["done"] else "not done"
+        return f"[{i}/{len(REQUIREMENTS)}] {done} {row['minutes']} min {str(row['requirement'])[:50]}"
+
+    rows = run_all(out, REQUIREMENTS, str, "requirement", lambda r: run_one(r, engine, settings.home), say)
     ok = sum(bool(r["done"]) for r in rows)
     minutes = sum(float(r["minutes"]) for r in rows) / len(rows)
     print(f"model {engine.model_name}: {ok}/{len(rows)} projects done ({ok / len(rows):.0%}); "

@@ -23,9 +23,10 @@ sys.path.insert(0, str(REPO))
 
 from aigc.config import load_settings  # noqa: E402
 from aigc.engines import create_engine  # noqa: E402
+from aigc.eval.folder import EvalSettings, Progress  # noqa: E402
 from aigc.eval.report import RunReport, build, compare, write, write_comparison  # noqa: E402
-from aigc.eval.run import EvalSettings, Progress, evaluate  # noqa: E402
-from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES  # noqa: E402
+from aigc.tasks.eval import evaluate  # noqa: E402
+from aigc.verify.candidates import DEFAULT_VERIFY_CANDIDATES  # noqa: E402
 
 
 def run(mode: str, args: argparse.Namespace, engine: object, folder: Path) -> RunReport:

@@ -10,8 +10,6 @@ per case is appended to --out as it finishes; a rerun skips cases already there.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,10 +21,11 @@ sys.path.insert(0, str(REPO))
 from aigc.config import load_settings  # noqa: E402
 from aigc.engines import create_engine  # noqa: E402
 from aigc.engines.base import GenerationParams  # noqa: E402
-from aigc.project.design import complete  # noqa: E402
+from aigc.project.design import with_standard_parts  # noqa: E402
 from aigc.project.rules import code_rules, verdicts  # noqa: E402
 from aigc.project.spec import AppSpec  # noqa: E402
 from aigc.sandbox import Sandbox  # noqa: E402
+from benchmarks.resumable import arguments, run_all  # noqa: E402
 
 
 def case(
@@ -38,7 +37,7 @@ def case(
     refuses: list[dict[str, Any]],
     language: str = "en",
 ) -> dict[str, Any]:
-    spec = complete(AppSpec.model_validate({"name": entity, "language": language, "rules": [rule],
+    spec = with_standard_parts(AppSpec.model_validate({"name": entity, "language": language, "rules": [rule],
                                             "entities": [{"name": entity, "fields": fields}]}))  # fmt: skip
     return {"spec": spec, "rule": rule, "accepts": [base | r for r in accepts],
             "refuses": [base | r for r in refuses]}  # fmt: skip
@@ -103,25 +102,16 @@ def run_one(c: dict[str, Any], engine: Any, box: Sandbox) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="0.5b")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
-    settings = load_settings(model=args.model)
+    model, out = arguments(__doc__ or "", "rules")
+    settings = load_settings(model=model)
     engine = create_engine(settings)
     box = Sandbox()
-    out = args.out or REPO / "benchmarks" / "results" / f"rules-{args.model}.jsonl"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    done = {json.loads(line)["rule"] for line in out.read_text().splitlines()} if out.exists() else set()
-    for i, c in enumerate(CASES, start=1):
-        if c["rule"] in done:
-            continue
-        row = run_one(c, engine, box)
-        with out.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def say(i: int, row: dict[str, object]) -> str:
         verdict = {True: "right", False: "WRONG"}.get(row.get("right"), "")  # type: ignore[arg-type]
-        print(f"[{i}/{len(CASES)}] {row['status']} {verdict} {row['minutes']} min  {c['rule']}", flush=True)
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
+        return f"[{i}/{len(CASES)}] {row['status']} {verdict} {row['minutes']} min  {row['rule']}"
+
+    rows = run_all(out, CASES, lambda c: str(c["rule"]), "rule", lambda c: run_one(c, engine, box), say)
     enforced = [r for r in rows if r["status"] == "enforced"]
     right = sum(bool(r.get("right")) for r in enforced)
     minutes = sum(float(r["minutes"]) for r in rows) / len(rows)

@@ -8,7 +8,7 @@ from pathlib import Path
 from aigc.cli import options as o
 from aigc.cli.render import err, error, out, stats_line, stream_writer
 from aigc.errors import AigcError
-from aigc.tasks.chat import ChatSession
+from aigc.tasks.chat import ChatSession, chat_params
 
 HELP = "commands: /reset (forget the conversation), /save FILE (.json or .md), /exit (or Ctrl-D)"
 
@@ -44,20 +44,8 @@ def chat(
     seed: o.SeedOpt = None,
 ) -> None:
     """Talk with the model; answers stream as they are written."""
-    settings = o.settings_from(
-        model=model,
-        api_base=api_base,
-        api_key=api_key,
-        engine=engine,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-    )
-    params = o.params_from(settings)
-    if settings.temperature is None:  # conversation reads better with a little sampling
-        from dataclasses import replace
-
-        params = replace(params, temperature=0.3)
+    settings = o.settings_from(locals())
+    params = chat_params(o.params_from(settings), settings.temperature)
     eng = o.engine_from(settings)
     session = ChatSession(eng, params)
     tty = sys.stdin.isatty()

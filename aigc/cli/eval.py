@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from aigc.cli import options as o
 from aigc.cli.render import err, out, warning
 from aigc.errors import UsageError
-from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES
+from aigc.verify.candidates import DEFAULT_VERIFY_CANDIDATES
 
 
 class _RunByDefault(TyperGroup):
@@ -67,12 +67,14 @@ def run(
     engine: o.EngineOpt = None,
 ) -> None:
     """Run a benchmark; an interrupted run resumes with the same --out."""
+    from aigc.eval.folder import EvalSettings, new_run_folder
     from aigc.eval.report import build, write
-    from aigc.eval.run import EvalSettings, evaluate, new_run_folder
+    from aigc.tasks.eval import evaluate
 
     if pipeline not in ("raw", "verified"):
         raise UsageError("--pipeline is raw or verified")
-    settings = o.settings_from(model=model, api_base=api_base, api_key=api_key, engine=engine)
+    # --temperature, --max-tokens and --seed are the run's own (kept in its folder), not the engine's settings
+    settings = o.settings_from({"model": model, "api_base": api_base, "api_key": api_key, "engine": engine})
     eng = o.engine_from(settings)
     if concurrency > 1 and settings.engine_name != "openai":
         warning("--concurrency applies to servers (--api-base); the embedded engine runs one request at a time")

@@ -22,7 +22,9 @@ from aigc.cli.render import (
     warning,
 )
 from aigc.errors import UsageError
-from aigc.tasks.generate import GenerationResult, generate
+from aigc.tasks.generate import generate
+from aigc.verify.candidates import GenerationResult
+from aigc.verify.tests import read_user_tests
 
 
 def _requirement(text: str | None, file: Path | None) -> str:
@@ -87,15 +89,8 @@ def gen(
     text = _requirement(requirement, file)
     if not text.strip():
         raise UsageError("the requirement is empty: say what the code should do")
-    settings = o.settings_from(
-        model=model,
-        api_base=api_base,
-        api_key=api_key,
-        engine=engine,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-    )
+    own_tests = read_user_tests(tests) if tests is not None else None
+    settings = o.settings_from(locals())
     eng = o.engine_from(settings)
     interactive = sys.stdout.isatty() and not as_json
     # Piped output gets only the code on stdout; the stream goes to stderr so the user still sees it.
@@ -111,7 +106,7 @@ def gen(
             verify=verify,
             n=n,
             max_rounds=max_rounds,
-            tests_file=tests,
+            tests=own_tests,
             on_event=progress,
         )
     finally:

@@ -47,11 +47,12 @@ def inspect(
     seed: o.SeedOpt = None,
 ) -> None:
     """Generate token by token with the from-scratch GPT (aigc.gpt): probabilities, alternatives, attention."""
+    from aigc.cli.inspect_views import heatmap, html_page
     from aigc.config import load_settings
     from aigc.engines.gpt import GPTEngine
     from aigc.gpt.generate import Step
-    from aigc.tasks.inspect import heatmap, html_page, parse_head
     from aigc.tasks.inspect import inspect as run_inspect
+    from aigc.tasks.inspect import parse_head
 
     head = parse_head(attention)
     if png is not None and head is None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -42,25 +43,13 @@ TemperatureOpt = Annotated[
 SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Random seed, for repeatable sampling.")]  # noqa: UP045
 
 
-def settings_from(
-    *,
-    model: str | None = None,
-    api_base: str | None = None,
-    api_key: str | None = None,
-    engine: str | None = None,
-    max_tokens: int | None = None,
-    temperature: float | None = None,
-    seed: int | None = None,
-) -> Settings:
-    return load_settings(
-        model=model,
-        api_base=api_base,
-        api_key=api_key,
-        engine=engine,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-    )
+MODEL_FLAGS = ("model", "api_base", "api_key", "engine", "max_tokens", "temperature", "seed")
+
+
+def settings_from(flags: Mapping[str, Any], **more: Any) -> Settings:
+    """Settings with a command's model flags over every other source: those of MODEL_FLAGS found in `flags`
+    (the command's locals()), and `more` (other settings the command sets); None means not given."""
+    return load_settings(**{k: flags[k] for k in MODEL_FLAGS if k in flags}, **more)
 
 
 def params_from(settings: Settings) -> GenerationParams:

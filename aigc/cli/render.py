@@ -22,7 +22,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from aigc.engines.base import Timings, Usage
-    from aigc.verify.pipeline import Verification
+    from aigc.verify.report import Verification
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -14,7 +14,7 @@ from aigc.errors import UsageError
 
 
 def _logging(verbose: bool) -> None:
-    from aigc.server.app import RequestIdFilter
+    from aigc.server.errors import RequestIdFilter
 
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
@@ -26,8 +26,14 @@ def _logging(verbose: bool) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on.")] = 8321,
+    host: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--host", help="Address to listen on (default: loopback, 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on (default: 8321)."),
+    ] = None,
     api_key_file: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--api-key-file", help="Keys clients must send (one per line); required beyond loopback."),
@@ -44,11 +50,18 @@ def serve(
         Optional[Path],  # noqa: UP045
         typer.Option("--data-dir", help="Conversations (SQLite) and projects. Default: <aigc home>/server."),
     ] = None,
-    max_queue: Annotated[int, typer.Option("--max-queue", min=0, help="Requests that may wait for the model.")] = 16,
+    max_queue: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--max-queue", min=0, help="Requests that may wait for the model (default: 16)."),
+    ] = None,
     max_tokens_limit: Annotated[
-        int, typer.Option("--max-tokens-limit", min=1, help="The most max_tokens a request may ask for.")
-    ] = 4096,
-    max_body_mb: Annotated[float, typer.Option("--max-body-mb", min=0.01, help="Largest request body, MB.")] = 2.0,
+        Optional[int],  # noqa: UP045
+        typer.Option("--max-tokens-limit", min=1, help="The most max_tokens a request may ask for (default: 4096)."),
+    ] = None,
+    max_body_mb: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option("--max-body-mb", min=0.01, help="Largest request body, MB (default: 2)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log diagnostics too.")] = False,
     model: o.ModelOpt = None,
     api_base: o.ApiBaseOpt = None,
@@ -57,39 +70,43 @@ def serve(
     max_tokens: o.MaxTokensOpt = None,
     temperature: o.TemperatureOpt = None,
 ) -> None:
-    """Serve the model: OpenAI API at /v1, verified generation and projects at /api, the page at /."""
+    """Serve the model: OpenAI API at /v1, verified generation and projects at /api, the page at /.
+
+    Every flag has a setting: [server] in aigc.toml, or AIGC_SERVER__NAME (e.g. AIGC_SERVER__PORT=9000)."""
     import uvicorn
 
-    from aigc.server.app import ServerConfig, create_app
+    from aigc.server.app import create_app
+    from aigc.server.config import ServerConfig
     from aigc.server.security import check_bind, read_keys
 
-    keys = read_keys(api_key_file) if api_key_file is not None else []
-    check_bind(host, keys)  # before the model loads
-    settings = o.settings_from(
-        model=model, api_base=api_base, api_key=api_key, engine=engine, max_tokens=max_tokens, temperature=temperature
-    )
+    flags = {
+        "host": host,
+        "port": port,
+        "api_key_file": api_key_file,
+        "cors_origins": cors_origin or None,
+        "allowed_hosts": allowed_host or None,
+        "data_dir": data_dir,
+        "max_waiting": max_queue,
+        "max_tokens_limit": max_tokens_limit,
+        "max_body_bytes": None if max_body_mb is None else int(max_body_mb * 1024 * 1024),
+    }
+    settings = o.settings_from(locals(), server={k: v for k, v in flags.items() if v is not None})
+    server = settings.server
+    keys = read_keys(server.api_key_file) if server.api_key_file is not None else []
+    check_bind(server.host, keys)  # before the model loads
     defaults = o.params_from(settings)  # greedy unless a temperature is set, as aigc gen's first candidate
-    config = ServerConfig(
-        host=host,
-        port=port,
-        api_keys=keys,
-        cors_origins=list(cors_origin or []),
-        allowed_hosts=list(allowed_host or []),
-        data_dir=(data_dir or settings.home / "server").expanduser(),
-        home=settings.home,
-        max_body_bytes=int(max_body_mb * 1024 * 1024),
-        max_tokens_limit=max_tokens_limit,
-        max_waiting=max_queue,
-        defaults=defaults,
-    )
-    if defaults.max_tokens > max_tokens_limit:
-        raise UsageError(f"max_tokens {defaults.max_tokens} is above --max-tokens-limit {max_tokens_limit}")
+    if defaults.max_tokens > server.max_tokens_limit:
+        raise UsageError(f"max_tokens {defaults.max_tokens} is above --max-tokens-limit {server.max_tokens_limit}")
+    config = ServerConfig.from_settings(settings, defaults, keys)
     eng = o.engine_from(settings)
     app = create_app(eng, config)
     _logging(verbose)
-    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    shown = "localhost" if config.host in ("127.0.0.1", "::1") else config.host
     where = (
-        f"aigc serve: http://{shown}:{port}/ · model {eng.model_name} · OpenAI API at /v1 · data in {config.data_dir}"
+        f"aigc serve: http://{shown}:{config.port}/ · model {eng.model_name} · OpenAI API at /v1 · "
+        f"data in {config.data_dir}"
     )
     err.print(where + (f" · {len(keys)} API key(s)" if keys else ""), soft_wrap=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app, host=config.host, port=config.port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+    )

@@ -17,7 +17,13 @@ from aigc.engines.base import (
     Timings,
     Usage,
 )
+from aigc.engines.fake import FakeEngine
+from aigc.engines.gpt import GPTEngine, require_torch
+from aigc.engines.llamacpp import LlamaCppEngine
+from aigc.engines.openai_compat import OpenAIEngine
+from aigc.errors import ConfigError
 from aigc.models.progress import Reporter
+from aigc.models.resolve import resolve
 
 __all__ = [
     "Choice",
@@ -36,15 +42,10 @@ __all__ = [
 def create_engine(settings: Settings, reporter: Reporter | None = None) -> Engine:
     name = settings.engine_name
     if name == "fake":
-        from aigc.engines.fake import FakeEngine
-
         if settings.fake_replies:
             return FakeEngine.from_file(settings.fake_replies, delay_s=settings.fake_delay_s)
         return FakeEngine(delay_s=settings.fake_delay_s)
     if name == "openai":
-        from aigc.engines.openai_compat import OpenAIEngine
-        from aigc.errors import ConfigError
-
         if not settings.api_base:
             raise ConfigError("the openai engine needs a server: pass --api-base URL or set AIGC_API_BASE")
         return OpenAIEngine(
@@ -53,16 +54,10 @@ def create_engine(settings: Settings, reporter: Reporter | None = None) -> Engin
             settings.model_name,
             timeout_s=settings.api_timeout_s,
         )
-    from aigc.models.resolve import resolve
-
     model = resolve(settings.model_name or "default", settings.home, reporter)
     if name == "gpt":
-        from aigc.engines.gpt import GPTEngine, require_torch
-
         require_torch()
         return GPTEngine(
             model.path, name=model.name, n_ctx=settings.n_ctx, threads=settings.threads, dtype=settings.gpt_dtype
         )
-    from aigc.engines.llamacpp import LlamaCppEngine
-
     return LlamaCppEngine(model.path, name=model.name, n_ctx=settings.n_ctx, threads=settings.threads)

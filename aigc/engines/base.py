@@ -6,9 +6,10 @@ Every surface and task talks to a model through `Engine.complete` or `Engine.str
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant"]
@@ -192,17 +193,20 @@ def merge_completions(completions: list[Completion], model: str) -> Completion:
     )
 
 
-def complete_by_streams(stream: Callable[[Request], Iterator[Chunk]], request: Request, model: str) -> Completion:
-    """A completion of n choices from n one-choice streams, seeded seed, seed+1, ... (a random seed when none
-    is given), for engines that generate one sequence at a time."""
-    import random
-    from dataclasses import replace
-
+def one_choice_requests(request: Request) -> list[Request]:
+    """The n one-choice requests an n-choice request stands for, seeded seed, seed+1, ... (from a random seed
+    when none is given, so that the choices differ); n = 1 is the request itself with its own seed."""
     one = replace(request, params=replace(request.params, n=1))
     if request.params.n == 1:
-        return collect(stream(one), model)
+        return [one]
     base = one.params.seed if one.params.seed is not None else random.randrange(2**31)
-    results = [
-        collect(stream(replace(one, params=replace(one.params, seed=base + i))), model) for i in range(request.params.n)
-    ]
-    return merge_completions(results, model)
+    return [replace(one, params=replace(one.params, seed=base + i)) for i in range(request.params.n)]
+
+
+def complete_by_streams(stream: Callable[[Request], Iterator[Chunk]], request: Request, model: str) -> Completion:
+    """A completion of n choices from n one-choice streams (one_choice_requests), for engines that generate
+    one sequence at a time."""
+    requests = one_choice_requests(request)
+    if len(requests) == 1:
+        return collect(stream(requests[0]), model)
+    return merge_completions([collect(stream(r), model) for r in requests], model)

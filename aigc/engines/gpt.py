@@ -12,11 +12,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aigc.engines.base import Chunk, Completion, FinishReason, Request, Stopwatch, Usage, complete_by_streams
+from aigc.engines.llamacpp import physical_cores
 from aigc.engines.stops import StopFilter
-from aigc.errors import ContextOverflow, GenerationError
+from aigc.errors import ConfigError, ContextOverflow, GenerationError, NoLocalWeights
 
 _LOADED: dict[tuple[str, str, str], Any] = {}
 _LOAD_LOCK = threading.Lock()
@@ -25,8 +26,6 @@ _LOAD_LOCK = threading.Lock()
 def require_torch() -> None:
     """A clear error, with the command that fixes it, when the from-scratch model's packages are missing."""
     import importlib.util
-
-    from aigc.errors import ConfigError
 
     missing = [m for m in ("torch", "regex") if importlib.util.find_spec(m) is None]
     if missing:
@@ -58,6 +57,28 @@ def load(path: Path, device: str | None = None, dtype: str = "float32") -> tuple
         return _LOADED[key]  # type: ignore[no-any-return]
 
 
+@runtime_checkable
+class LocalWeights(Protocol):
+    """An engine that runs a GGUF file on this machine (the embedded engine, or this one)."""
+
+    model_path: Path
+
+    @property
+    def model_name(self) -> str: ...
+
+
+def inspector_for(engine: object) -> GPTEngine:
+    """The from-scratch model over the GGUF file `engine` serves: the engine itself when it is one."""
+    if isinstance(engine, GPTEngine):
+        return engine
+    if not isinstance(engine, LocalWeights):
+        raise NoLocalWeights(
+            "the from-scratch model needs the GGUF file of an embedded model; this one answers through a server"
+        )
+    require_torch()
+    return GPTEngine(engine.model_path, name=engine.model_name)
+
+
 class GPTEngine:
     def __init__(
         self,
@@ -70,8 +91,6 @@ class GPTEngine:
         dtype: str = "float32",
     ) -> None:
         import torch
-
-        from aigc.engines.llamacpp import physical_cores
 
         torch.set_num_threads(threads or physical_cores())
         self.model_path = model_path

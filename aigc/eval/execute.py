@@ -8,13 +8,13 @@ from typing import Literal
 from aigc.eval.tasks import EvalTask
 from aigc.sandbox import Limits, Sandbox
 
-Status = Literal["pass", "fail", "timeout", "error", "memory"]
-STATUSES: tuple[Status, ...] = ("pass", "fail", "timeout", "error", "memory")
+Verdict = Literal["pass", "fail", "timeout", "error", "memory"]
+STATUSES: tuple[Verdict, ...] = ("pass", "fail", "timeout", "error", "memory")
 
 
 @dataclass(frozen=True)
 class Judged:
-    status: Status
+    status: Verdict
     detail: str
     seconds: float
 
@@ -32,7 +32,7 @@ def judge(sandbox: Sandbox, task: EvalTask, code: str, timeout_s: float = 15.0) 
         limits=Limits(timeout_s=timeout_s, cpu_s=int(timeout_s) + 1, memory_mb=1024),
     )
     last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
-    status: Status
+    status: Verdict
     if result.status == "ok":
         status = "pass"
     elif result.status == "timeout":

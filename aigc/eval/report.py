@@ -11,8 +11,8 @@ from typing import Any
 
 from aigc.errors import UsageError
 from aigc.eval.execute import STATUSES
+from aigc.eval.folder import read_jsonl
 from aigc.eval.passk import pass_at_k
-from aigc.eval.run import read_jsonl
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 
-from aigc.engines.base import GenerationParams
 from aigc.gpt.model import GPT
 from aigc.gpt.sampling import choose, entropy_bits, probabilities
 from aigc.gpt.tokenizer import Tokenizer
@@ -40,15 +40,39 @@ class Step:
     seconds: float = 0.0
 
 
-def greedy(max_tokens: int = 64) -> GenerationParams:
-    return GenerationParams(max_tokens=max_tokens, temperature=0.0)
+class Decoding(Protocol):
+    """What choosing a token reads: aigc's GenerationParams has these fields, and so has Greedy."""
+
+    @property
+    def max_tokens(self) -> int: ...
+    @property
+    def temperature(self) -> float: ...
+    @property
+    def top_k(self) -> int: ...
+    @property
+    def top_p(self) -> float: ...
+    @property
+    def seed(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Greedy:
+    max_tokens: int = 64
+    temperature: float = 0.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int | None = None
+
+
+def greedy(max_tokens: int = 64) -> Greedy:
+    return Greedy(max_tokens=max_tokens)
 
 
 @dataclass(frozen=True)
 class Sampling:
-    """How to choose (the engine's GenerationParams) and what to keep about each choice."""
+    """How to choose (the engine's GenerationParams, or Greedy) and what to keep about each choice."""
 
-    params: GenerationParams = field(default_factory=greedy)
+    params: Decoding = field(default_factory=greedy)
     top: int = 5  # alternatives to keep per step
     attention: tuple[int, int] | None = None  # (layer, head) whose weights to keep
     stop_ids: frozenset[int] = field(default_factory=frozenset)

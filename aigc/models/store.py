@@ -133,7 +133,7 @@ def assemble(
 
 
 @dataclass(frozen=True)
-class Verification:
+class FileCheck:
     path: Path
     expected: str
     actual: str | None  # None when the file is not there
@@ -143,15 +143,15 @@ class Verification:
         return self.actual == self.expected
 
 
-def verify(spec: ModelSpec, dest_dir: Path, reporter: Reporter | None = None) -> Verification:
+def verify(spec: ModelSpec, dest_dir: Path, reporter: Reporter | None = None) -> FileCheck:
     """Re-hash the assembled file in full, whatever its stamp says."""
     target = dest_dir / spec.filename
     if not target.is_file():
-        return Verification(target, spec.sha256, None)
+        return FileCheck(target, spec.sha256, None)
     actual = sha256_file(target, reporter)
     if actual == spec.sha256:
         _write_stamp(target, actual)
-    return Verification(target, spec.sha256, actual)
+    return FileCheck(target, spec.sha256, actual)
 
 
 def ensure(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from aigc.project.spec import Action, ActionSpec, AppSpec, EndpointSpec, EntitySpec, ErrorCase, Method, PageSpec
 
 
-def complete(spec: AppSpec) -> AppSpec:
+def with_standard_parts(spec: AppSpec) -> AppSpec:
     """The spec with standard endpoints and pages where it has none (an OpenAPI spec keeps its own)."""
     endpoints = spec.endpoints or [ep for e in spec.entities for ep in standard_endpoints(spec, e)]
     endpoints = [_with_rule_errors(spec, ep) for ep in endpoints]

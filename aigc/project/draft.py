@@ -18,10 +18,10 @@ from aigc import prompts
 from aigc.config import validation_problems
 from aigc.engines.base import Engine, GenerationParams, Message, Request, Usage, collect
 from aigc.errors import AigcError, UsageError
-from aigc.project.design import complete
+from aigc.project.design import with_standard_parts
+from aigc.project.fields import FIELD_TYPES
 from aigc.project.spec import AppSpec, FieldSpec, plural, snake
 
-FIELD_TYPES = ["string", "text", "integer", "number", "boolean", "date", "datetime", "email", "password", "ref"]
 _STR = {"type": "string"}
 DRAFT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -49,7 +49,7 @@ DRAFT_SCHEMA: dict[str, Any] = {
                             "type": "object",
                             "properties": {
                                 "name": _STR,
-                                "type": {"type": "string", "enum": FIELD_TYPES},
+                                "type": {"type": "string", "enum": list(FIELD_TYPES)},
                                 "required": {"type": "boolean"},
                                 "unique": {"type": "boolean"},
                                 "label": _STR,
@@ -278,7 +278,7 @@ def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
             "language": language_of(requirement),
         }
     )
-    return complete(spec)
+    return with_standard_parts(spec)
 
 
 def _verbs_as_actions(

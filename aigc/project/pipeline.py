@@ -11,22 +11,30 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from aigc.code.checks import check
+from aigc.config import validation_problems
 from aigc.engines.base import Engine, GenerationParams
 from aigc.errors import UsageError
 from aigc.project.actions import code_actions
+from aigc.project.design import with_standard_parts
+from aigc.project.draft import check_scope, spec_from_requirement
+from aigc.project.functions import RuleOutcome
+from aigc.project.openapi import spec_from_openapi
 from aigc.project.probe import build_plan
-from aigc.project.rules import RuleOutcome, code_rules, without_model
+from aigc.project.rules import code_rules, without_model
 from aigc.project.runner import ProbeResult, TestRun, probe, project_env, run_tests
 from aigc.project.scaffold import render
 from aigc.project.spec import AppSpec
 from aigc.sandbox import Sandbox
-from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES
+from aigc.verify.candidates import DEFAULT_VERIFY_CANDIDATES
 
 REPORT = "aigc-report.json"
 _LANGUAGES = {".py": "python", ".js": "javascript", ".html": "html", ".css": "css"}
@@ -150,90 +158,142 @@ def build_project(
 ) -> ProjectReport:
     """Write the project for `spec` into `out`, check it, test it and probe it; write aigc-report.json.
     With `engine_factory`, business rules that have no check yet are first turned into verified checks
-    (aigc.project.rules); without it they stay words."""
-    say = on_event or (lambda _: None)
+    (aigc.project.rules) and actions into verified code (aigc.project.actions); without it they stay words."""
     prepare_folder(out, force)
     start = time.perf_counter()
-    report = ProjectReport(spec, out, source, spec_tokens=spec_tokens)
-    box = sandbox or Sandbox()
-
-    def stage(name: str, message: str) -> Callable[[], None]:
-        say(message)
-        t0 = time.perf_counter()
-        return lambda: report.stages.__setitem__(name, time.perf_counter() - t0)
-
-    given = {c.rule for c in spec.checks}
-    report.rules = [
-        RuleOutcome(
-            c.rule, "enforced", "the spec gives its check; its tests run with the project's", c.entity, c.function
-        )
-        for c in spec.checks
-    ]
-    todo = [r for r in spec.rules if r not in given]
-    if todo and engine_factory is not None:
-        end = stage("rules", f"writing checks for {len(todo)} business rule(s)")
-        coded = code_rules(
-            spec.model_copy(update={"rules": todo}),
-            engine_factory(),
-            params or GenerationParams(max_tokens=512),
-            sandbox=box,
-            candidates=rule_candidates,
-            on_event=say,
-        )
-        end()
-        spec = report.spec = coded.spec.model_copy(update={"rules": spec.rules})
-        report.rules += coded.outcomes
-        report.rules_tokens = coded.usage.total_tokens
-        report.repair_rounds = coded.rounds
-    elif todo:
-        report.rules += without_model(spec, todo, "no model was asked to write its check")
-    report.actions = [
-        RuleOutcome(
-            a.description, "enforced", "the spec gives its code; its tests run with the project's", a.entity, a.function
-        )
-        for a in spec.actions
-        if a.code
-    ]
-    uncoded = [a for a in spec.actions if not a.code]
-    if uncoded and engine_factory is not None:
-        end = stage("actions", f"writing {len(uncoded)} action(s)")
-        acted = code_actions(
-            spec,
-            engine_factory(),
-            params or GenerationParams(max_tokens=512),
-            sandbox=box,
-            candidates=rule_candidates,
-            on_event=say,
-        )
-        end()
-        spec = report.spec = acted.spec
-        report.actions += acted.outcomes
-        report.rules_tokens += acted.usage.total_tokens
-        report.repair_rounds += acted.rounds
-    elif uncoded:
-        report.actions += [
-            RuleOutcome(a.description, "not enforced", "no model was asked to write its code", a.entity)
-            for a in uncoded
-        ]
-    end = stage("files", f"writing {len(spec.entities)} entities, {len(spec.endpoints)} endpoints")
-    report.files = write_files(spec, out)
-    end()
-    end = stage("checks", f"static checks of {len(report.files)} files")
-    report.checks = static_checks(out, report.files, box)
-    end()
-    end = stage("environment", "preparing the project environment")
-    python = project_env(home, (out / "requirements.txt").read_text(encoding="utf-8"), say)
-    end()
-    end = stage("tests", "running the project's tests in the sandbox")
-    report.tests = run_tests(out, python, box)
-    end()
-    say(f"tests: {report.tests.passed} passed, {report.tests.failed} failed")
-    end = stage("probe", "starting the app in the sandbox and probing every endpoint")
-    report.probe = probe(out, build_plan(spec), python, box)
-    end()
+    model = None if engine_factory is None else _Model(engine_factory, params, rule_candidates)
+    build = _Build(ProjectReport(spec, out, source, spec_tokens=spec_tokens), sandbox or Sandbox(), on_event, model)
+    build.rules()
+    build.actions()
+    build.files()
+    build.checks()
+    python = build.environment(home)
+    build.tests(python)
+    build.probe(python)
+    report = build.report
     report.seconds = time.perf_counter() - start
     (out / REPORT).write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return report
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The model that writes checks and actions, and its budgets."""
+
+    factory: Callable[[], Engine]
+    params: GenerationParams | None
+    candidates: int
+
+    def engine(self) -> Engine:
+        return self.factory()
+
+    @property
+    def budget(self) -> GenerationParams:
+        return self.params or GenerationParams(max_tokens=512)
+
+
+class _Build:
+    """The stages of build_project, each timed into the report's `stages`."""
+
+    def __init__(
+        self, report: ProjectReport, box: Sandbox, on_event: Callable[[str], None] | None, model: _Model | None
+    ) -> None:
+        self.report, self.box, self.model = report, box, model
+        self.say = on_event or (lambda _: None)
+
+    @contextmanager
+    def stage(self, name: str, message: str) -> Iterator[None]:
+        self.say(message)
+        t0 = time.perf_counter()
+        yield
+        self.report.stages[name] = time.perf_counter() - t0
+
+    def rules(self) -> None:
+        """Checks for the business rules the spec states and gives no check for."""
+        report, spec = self.report, self.report.spec
+        given = {c.rule for c in spec.checks}
+        report.rules = [
+            RuleOutcome(
+                c.rule, "enforced", "the spec gives its check; its tests run with the project's", c.entity, c.function
+            )
+            for c in spec.checks
+        ]
+        todo = [r for r in spec.rules if r not in given]
+        if todo and self.model is not None:
+            with self.stage("rules", f"writing checks for {len(todo)} business rule(s)"):
+                coded = code_rules(
+                    spec.model_copy(update={"rules": todo}),
+                    self.model.engine(),
+                    self.model.budget,
+                    sandbox=self.box,
+                    candidates=self.model.candidates,
+                    on_event=self.say,
+                )
+            report.spec = coded.spec.model_copy(update={"rules": spec.rules})
+            report.rules += coded.outcomes
+            report.rules_tokens = coded.usage.total_tokens
+            report.repair_rounds = coded.rounds
+        elif todo:
+            report.rules += without_model(spec, todo, "no model was asked to write its check")
+
+    def actions(self) -> None:
+        """Code for the actions the spec names and gives no code for."""
+        report, spec = self.report, self.report.spec
+        report.actions = [
+            RuleOutcome(
+                a.description,
+                "enforced",
+                "the spec gives its code; its tests run with the project's",
+                a.entity,
+                a.function,
+            )
+            for a in spec.actions
+            if a.code
+        ]
+        uncoded = [a for a in spec.actions if not a.code]
+        if uncoded and self.model is not None:
+            with self.stage("actions", f"writing {len(uncoded)} action(s)"):
+                acted = code_actions(
+                    spec,
+                    self.model.engine(),
+                    self.model.budget,
+                    sandbox=self.box,
+                    candidates=self.model.candidates,
+                    on_event=self.say,
+                )
+            report.spec = acted.spec
+            report.actions += acted.outcomes
+            report.rules_tokens += acted.usage.total_tokens
+            report.repair_rounds += acted.rounds
+        elif uncoded:
+            report.actions += [
+                RuleOutcome(a.description, "not enforced", "no model was asked to write its code", a.entity)
+                for a in uncoded
+            ]
+
+    def files(self) -> None:
+        spec = self.report.spec
+        with self.stage("files", f"writing {len(spec.entities)} entities, {len(spec.endpoints)} endpoints"):
+            self.report.files = write_files(spec, self.report.folder)
+
+    def checks(self) -> None:
+        with self.stage("checks", f"static checks of {len(self.report.files)} files"):
+            self.report.checks = static_checks(self.report.folder, self.report.files, self.box)
+
+    def environment(self, home: Path) -> Path:
+        """The Python the project's tests and app run with (a shared environment of its requirements)."""
+        with self.stage("environment", "preparing the project environment"):
+            requirements = (self.report.folder / "requirements.txt").read_text(encoding="utf-8")
+            return project_env(home, requirements, self.say)
+
+    def tests(self, python: Path) -> None:
+        with self.stage("tests", "running the project's tests in the sandbox"):
+            self.report.tests = run_tests(self.report.folder, python, self.box)
+        self.say(f"tests: {self.report.tests.passed} passed, {self.report.tests.failed} failed")
+
+    def probe(self, python: Path) -> None:
+        with self.stage("probe", "starting the app in the sandbox and probing every endpoint"):
+            self.report.probe = probe(self.report.folder, build_plan(self.report.spec), python, self.box)
 
 
 @dataclass(frozen=True)
@@ -244,11 +304,6 @@ class SpecSource:
 
 
 def load_spec_file(path: Path) -> AppSpec:
-    from pydantic import ValidationError
-
-    from aigc.config import validation_problems
-    from aigc.project.design import complete
-
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -256,7 +311,7 @@ def load_spec_file(path: Path) -> AppSpec:
     except ValueError as exc:
         raise UsageError(f"{path} is not JSON: {exc}") from exc
     try:
-        return complete(AppSpec.model_validate(data))
+        return with_standard_parts(AppSpec.model_validate(data))
     except ValidationError as exc:
         raise UsageError(f"{path} is not a valid spec: {validation_problems(exc)}") from exc
 
@@ -277,11 +332,7 @@ def resolve_spec(
     if spec_file is not None:
         return SpecSource(load_spec_file(spec_file), "spec")
     if openapi is not None:
-        from aigc.project.openapi import spec_from_openapi
-
         return SpecSource(spec_from_openapi(openapi), "openapi")
-    from aigc.project.draft import check_scope, spec_from_requirement
-
     assert requirement is not None
     check_scope(requirement)  # before the model is loaded
     drafted = spec_from_requirement(requirement, engine_factory(), params, on_event)

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from aigc.project.scaffold import PASSWORD_MIN
+from aigc.project.fields import PASSWORD_MIN, max_length
 from aigc.project.spec import AppSpec, EndpointSpec, EntitySpec, FieldSpec
 
 
@@ -43,10 +43,11 @@ def sample_value(f: FieldSpec, n: int) -> Any:
     if f.type == "email":
         return f"probe{n}@example.com"
     if f.type == "password":
-        return ("Probe-pass-" + str(n) + "x" * 128)[: max(f.min_length or 0, PASSWORD_MIN, 16)][: f.max_length or 128]
+        longest = max_length(f.type, f.max_length)
+        return ("Probe-pass-" + str(n) + "x" * 128)[: max(f.min_length or 0, PASSWORD_MIN, 16)][:longest]
     if f.is_text:
         text = f"{f.name}-{n}" + "x" * max(0, (f.min_length or 1) - len(f"{f.name}-{n}"))
-        return text[-(f.max_length or 255) :]
+        return text[-max_length(f.type, f.max_length) :]
     if f.type in ("integer", "number"):
         low = f.minimum if f.minimum is not None else 1
         value = low if f.maximum is None or low <= f.maximum else f.maximum

@@ -18,24 +18,32 @@ may still write one, and it is kept only when its tests pass; otherwise the rule
 
 from __future__ import annotations
 
-import ast
-import datetime
-import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
-from aigc.engines.base import Engine, GenerationParams, Usage
-from aigc.project.design import complete
-from aigc.project.probe import sample_value
-from aigc.project.spec import AppSpec, CheckSpec, EntitySpec, FieldSpec, snake
+from aigc.engines.base import Engine, GenerationParams
+from aigc.project.design import with_standard_parts
+from aigc.project.functions import (
+    MAX_TRIALS,
+    Outcomes,
+    RuleOutcome,
+    RuleStatus,
+    Writer,
+    candidate_records,
+    classify,
+    mentions,
+    plain_record,
+    record,
+    record_keys,
+    with_taken_examples,
+)
+from aigc.project.spec import AppSpec, CheckSpec, EntitySpec, snake
+from aigc.prompts import render
 from aigc.sandbox import Sandbox
-from aigc.tasks.generate import DEFAULT_VERIFY_CANDIDATES
-from aigc.verify.runner import run_tests
+from aigc.verify.candidates import DEFAULT_VERIFY_CANDIDATES
 from aigc.verify.tests import TestCase
 
-Status = Literal["enforced", "covered", "not enforced"]
 _UNIQUE_WORDS = re.compile(r"已存在|已经存在|已被|重复|唯一|不能相同|exist|unique|taken|duplicate|already", re.I)
 _REQUIRED_WORDS = re.compile(
     r"不能为空|不能是空|不可为空|必填|必须填写|required|must not be empty|cannot be empty|"
@@ -52,55 +60,6 @@ _CONDITION_WORDS = re.compile(
     re.I,
 )
 _AUTH_WORDS = re.compile(r"登录|登陆|自己的|本人|log\s?in|sign\s?in|their own|own\b|authenticat", re.I)
-TYPE_WORDS = {
-    "string": "a string",
-    "text": "a string (long text)",
-    "email": "a string (an email address)",
-    "integer": "an int",
-    "number": "a float",
-    "boolean": "a bool",
-    "date": 'a date as an ISO string "YYYY-MM-DD"',
-    "datetime": 'a date and time as an ISO string "YYYY-MM-DDTHH:MM:SS"',
-    "ref": "an int (the id of a {ref})",
-}
-MAX_RECORDS = 12  # records taken from the model's tests to find one the check accepts and one it refuses
-MAX_NEARBY = 60  # records tried near the sample record
-MAX_TRIALS = 5  # accepted records tried as the fields' examples
-
-
-@dataclass(frozen=True)
-class RuleOutcome:
-    rule: str
-    status: Status
-    why: str
-    entity: str | None = None
-    function: str | None = None
-    verification: dict[str, Any] | None = None  # the verification report of the chosen check
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-@dataclass
-class RulesResult:
-    spec: AppSpec
-    outcomes: list[RuleOutcome] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-    rounds: int = 0  # repair rounds over all checks
-
-
-_STOP = {"the", "and", "for", "per", "with", "from", "has", "are", "was", "its", "num", "count"}
-
-
-def _mentions(text: str, f: FieldSpec) -> bool:
-    """The rule names the field: its label, its name, or a word of its name ("start date" for starts_on)."""
-    lowered = text.lower()
-    names = {f.name, f.name.replace("_", " ")} | ({f.description} if f.description else set())
-    if any(n and n.lower() in lowered for n in names):
-        return True
-    words = re.findall(r"[a-z]+", lowered)
-    stems = {t.rstrip("s") for t in f.name.split("_") if len(t) >= 3 and t not in _STOP}
-    return any(len(stem) >= 3 and any(w.startswith(stem) for w in words) for stem in stems)
 
 
 def _named_entity(text: str, e: EntitySpec) -> bool:
@@ -108,18 +67,18 @@ def _named_entity(text: str, e: EntitySpec) -> bool:
     return any(n.lower() in lowered for n in (e.name, snake(e.name), e.description) if n)
 
 
-def place(spec: AppSpec, rule: str) -> tuple[Status | None, str, EntitySpec | None]:
+def place(spec: AppSpec, rule: str) -> tuple[RuleStatus | None, str, EntitySpec | None]:
     """Where a rule goes: (covered or not enforced, why, None), or (None, "", the entity its check is for)."""
     words = set(re.findall(r"[a-z]+", rule.lower()))
     acted = next((a for a in spec.actions if set(a.name.split("_")) - {"a", "as", "the"} <= words), None)
     if acted is not None:
         return "covered", f"it asks for the action {acted.name} of {acted.entity} (see actions)", None
-    secrets = [f for e in spec.entities for f in e.fields if f.type == "password" and _mentions(rule, f)]
+    secrets = [f for e in spec.entities for f in e.fields if f.type == "password" and mentions(rule, f)]
     if secrets:
         return "not enforced", "a check never sees a password (the templates require 8 to 128 characters)", None
     scored = []
     for e in spec.entities:
-        fields = [f for f in e.fields if f.type != "password" and _mentions(rule, f)]
+        fields = [f for f in e.fields if f.type != "password" and mentions(rule, f)]
         scored.append((len(fields) * 2 + _named_entity(rule, e), fields, e))
     _, fields, entity = max(scored, key=lambda s: s[0])
     per_user = re.sub(r"only|只能", "", rule)  # "only see their own": about who sees what, not a condition
@@ -144,42 +103,15 @@ def place(spec: AppSpec, rule: str) -> tuple[Status | None, str, EntitySpec | No
 
 def check_requirement(spec: AppSpec, entity: EntitySpec, rule: str, function: str) -> str:
     """The requirement the verification loop works from: the rule, the record's keys, the contract."""
-    keys = []
-    for f in entity.fields:
-        if f.type == "password":
-            continue
-        kind = TYPE_WORDS[f.type].format(ref=f.ref)
-        optional = "" if f.required else "; may be None"
-        label = f" ({f.description})" if f.description and f.description != f.name else ""
-        keys.append(f"- {f.name}{label}: {kind}{optional}")
     language = "Chinese" if spec.language == "zh" else "English"
-    return (
-        f"Business rule for {entity.name} records: {rule}\n\n"
-        f"Write a Python function `{function}(record: dict) -> str | None` that checks this rule for one "
-        f"{entity.name} record. The record is a dict with these keys:\n" + "\n".join(keys) + "\n\n"
-        "Return None when the record follows the rule; otherwise return a short error message in "
-        f"{language} for the user (any wording). Every key is always there with a value of the type above "
-        "(None only where it says so), so do not check keys or types: check only this rule. When a value "
-        "the rule is about is None, the rule holds."
+    return render(
+        "check_requirement",
+        entity=entity.name,
+        rule=rule,
+        function=function,
+        keys=record_keys(entity),
+        language=language,
     )
-
-
-def loosened(code: str) -> str:
-    """The message is the check's to choose: `check(r) == "some text"` in the model's tests becomes
-    `check(r) is not None`; `== None` and `!= None` become `is None` and `is not None`."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return code
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
-            right = node.comparators[0]
-            equal = isinstance(node.ops[0], ast.Eq)
-            if isinstance(right, ast.Constant) and (right.value is None or (equal and isinstance(right.value, str))):
-                says_broken = isinstance(right.value, str) or not equal
-                node.ops = [ast.IsNot() if says_broken else ast.Is()]
-                node.comparators = [ast.Constant(None)]
-    return ast.unparse(tree) + "\n"
 
 
 def contract_tests(entity: EntitySpec, function: str) -> list[TestCase]:
@@ -213,105 +145,18 @@ def contract_tests(entity: EntitySpec, function: str) -> list[TestCase]:
     return tests
 
 
-def record(entity: EntitySpec, n: int) -> dict[str, Any]:
-    """The record the app's tests and probe send for this entity (refs as id 1), as a check sees it."""
-    out: dict[str, Any] = {}
-    for f in entity.fields:
-        if f.type == "password":
-            continue
-        out[f.name] = 1 if f.type == "ref" else sample_value(f, n)
-    return out
-
-
-def records_in(tests: list[str], function: str) -> list[dict[str, Any]]:
-    """The literal dict records the model's tests call the check with."""
-    found: list[dict[str, Any]] = []
-    for code in tests:
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function:
-                try:
-                    value = ast.literal_eval(node.args[0]) if node.args else None
-                except (ValueError, SyntaxError, TypeError):
-                    continue
-                if isinstance(value, dict) and value not in found:
-                    found.append(value)
-    return found[:MAX_RECORDS]
-
-
-def valid_for(entity: EntitySpec, rec: dict[str, Any]) -> bool:
-    """Every key is a plain field of the entity and every value one the app's validation accepts."""
-    for key, value in rec.items():
-        f = entity.field(key) if isinstance(key, str) else None
-        if f is None or f.type in ("password", "ref"):
-            return False
-        if value is None and not f.required:
-            continue
-        if f.example_problem(value) is not None:
-            return False
-    return True
-
-
 def verdicts(sandbox: Sandbox, checks: list[CheckSpec], records: list[dict[str, Any]]) -> list[str]:
     """For each record: "accepts" when every check returns None, "refuses" when one returns a message,
-    "error" when one raises. Run in the sandbox: the checks are model-written code."""
-    if not records:
-        return []
-    code = "\n\n".join(c.code for c in checks)
-    names = [c.function for c in checks]
-    tests = []
-    for i, rec in enumerate(records):
-        calls = ", ".join(f"{name}({rec!r})" for name in names)
-        tests.append(TestCase("model", f"accepts#{i}", f"assert all(r is None for r in [{calls}])\n", 1.0))
-        tests.append(TestCase("model", f"refuses#{i}", f"assert any(isinstance(r, str) for r in [{calls}])\n", 1.0))
-    results = run_tests(sandbox, code, tests, names[0])
-    out = []
-    for i in range(len(records)):
-        accepts, refuses = results[2 * i].passed, results[2 * i + 1].passed
-        out.append("accepts" if accepts else "refuses" if refuses else "error")
-    return out
+    "error" when one raises."""
 
+    def calls(rec: str) -> str:
+        return ", ".join(f"{c.function}({rec})" for c in checks)
 
-def with_examples(spec: AppSpec, entity: str, values: dict[str, Any]) -> AppSpec:
-    """The spec with `values` as the examples of the named fields (unique fields keep fresh values)."""
-    data = spec.model_dump()
-    for e in data["entities"]:
-        if e["name"] == entity:
-            for f in e["fields"]:
-                if f["name"] in values and not f["unique"]:
-                    f["example"] = values[f["name"]]
-    return AppSpec.model_validate(data)
-
-
-def nearby(entity: EntitySpec, rule: str, base: dict[str, Any], limit: int = MAX_NEARBY) -> list[dict[str, Any]]:
-    """Valid records near `base` that vary the fields the rule names (numbers up, dates later, optional
-    fields empty): where to look for a record a check accepts, or one it refuses, when the model's tests
-    hold none. Closest first."""
-    axes: list[tuple[str, list[Any]]] = []
-    for f in entity.fields:
-        value = base.get(f.name)
-        if f.type in ("password", "ref") or f.unique or not _mentions(rule, f) or value is None:
-            continue
-        if f.type in ("integer", "number"):
-            values: list[Any] = [value + step for step in (0, 1, 10, 100, 1000)]
-            values = [int(v) if f.type == "integer" else float(v) for v in values]
-        elif f.type in ("date", "datetime"):
-            kind = datetime.date if f.type == "date" else datetime.datetime
-            unit = datetime.timedelta(days=1) if f.type == "date" else datetime.timedelta(hours=1)
-            start = kind.fromisoformat(value)
-            values = [(start + unit * step).isoformat() for step in (0, 1, 10, 100)]
-        elif f.type == "boolean":
-            values = [value, not value]
-        else:
-            values = [value]
-        values = [v for v in values if f.example_problem(v) is None] + ([] if f.required else [None])
-        axes.append((f.name, values))
-    combos = sorted(itertools.product(*(range(len(vs)) for _, vs in axes[:3])), key=lambda c: (sum(c), c))
-    out = [{**base, **{name: vs[i] for (name, vs), i in zip(axes, combo, strict=False)}} for combo in combos]
-    return out[:limit]
+    says = {
+        "accepts": lambda rec: f"all(r is None for r in [{calls(rec)}])",
+        "refuses": lambda rec: f"any(isinstance(r, str) for r in [{calls(rec)}])",
+    }
+    return classify(sandbox, "\n\n".join(c.code for c in checks), checks[0].function, records, says)
 
 
 def wire(
@@ -321,24 +166,18 @@ def wire(
     Returns the spec to use (None when the check cannot be wired in), the check with its `rejects`, and why.
     Records come from the model's tests first, then from a small search near the sample record."""
     checks = [c for c in spec.checks if c.entity == entity.name] + [check]
-    samples = [record(entity, 1), record(entity, 2)]
-    if verdicts(sandbox, checks, samples) != ["accepts", "accepts"]:
-        plain = {k: v for k, v in samples[0].items() if getattr(entity.field(k), "type", "") != "ref"}
-        options = [{**plain, **r} for r in records_in(check.tests, check.function) if valid_for(entity, r)]
-        options += nearby(entity, check.rule, plain)
+
+    def fine(e: EntitySpec) -> bool:
+        return verdicts(sandbox, checks, [record(e, 1), record(e, 2)]) == ["accepts", "accepts"]
+
+    if not fine(entity):
+        options = candidate_records(entity, plain_record(entity), check.tests, check.function, check.rule)
         accepted = [r for r, v in zip(options, verdicts(sandbox, checks, options), strict=True) if v == "accepts"]
-        for rec in accepted[:MAX_TRIALS]:
-            trial = with_examples(spec, entity.name, rec)
-            moved = trial.entity(entity.name)
-            assert moved is not None
-            if verdicts(sandbox, checks, [record(moved, 1), record(moved, 2)]) == ["accepts", "accepts"]:
-                spec, entity = trial, moved
-                break
-        else:
+        moved = with_taken_examples(spec, entity, accepted, fine)
+        if moved is None:
             return None, check, "it refuses every record the app's own tests could send"
-    base = record(entity, 1)
-    options = [{**base, **r} for r in records_in(check.tests, check.function) if valid_for(entity, r)]
-    options += nearby(entity, check.rule, base)
+        spec, entity = moved
+    options = candidate_records(entity, record(entity, 1), check.tests, check.function, check.rule)
     refused = [r for r, v in zip(options, verdicts(sandbox, [check], options), strict=True) if v == "refuses"]
     keep = {f.name for f in entity.fields if f.type not in ("password", "ref") and not f.unique}
     candidates = [{k: v for k, v in r.items() if k in keep} for r in refused[:MAX_TRIALS]]
@@ -350,61 +189,6 @@ def wire(
     return spec, check.model_copy(update={"rejects": rejects}), ""
 
 
-@dataclass(frozen=True)
-class Written:
-    """A function the model wrote through the verification loop for a check or an action."""
-
-    code: str | None  # None when nothing can be kept; `why` says why
-    why: str
-    tests: list[str]  # the model-written tests it passed (kept by the ranking)
-    report: dict[str, Any]  # the verification report
-    usage: Usage
-    rounds: int
-
-
-def write_verified(
-    requirement: str,
-    function: str,
-    contract: list[TestCase],
-    engine: Engine,
-    params: GenerationParams,
-    *,
-    sandbox: Sandbox,
-    candidates: int,
-    max_rounds: int,
-    say: Callable[[str], None],
-) -> Written:
-    """Candidates, model tests from `requirement` alone (loosened), the trusted `contract`, ranking and
-    repair. Kept only when the chosen code defines `function`, passes, and keeps a model-written test."""
-    from aigc.verify.pipeline import verified_generate
-
-    generated = verified_generate(
-        requirement,
-        engine,
-        replace(params, n=1),
-        language="python",
-        n=candidates,
-        max_rounds=max_rounds,
-        sandbox=sandbox,
-        on_event=lambda m: say(f"  {m}"),
-        adapt_tests=loosened,
-        given_tests=contract,
-    )
-    v = generated.verification
-    assert v is not None
-    report = v.to_json()
-    kept = [r.test.code for r in v.tests if r.test.source == "model" and r.test.name not in v.discarded]
-    why = ""
-    if v.entry != function:
-        why = f"no code passed: the code defines no {function}"
-    elif not v.passed:
-        why = f"no code passed: {v.summary}"
-    elif not kept:
-        why = "none of the model's tests of it survived, so nothing shows it does what was asked"
-    code = None if why else generated.code
-    return Written(code, why, kept, report, generated.usage, v.rounds)
-
-
 def code_rules(
     spec: AppSpec,
     engine: Engine,
@@ -414,10 +198,11 @@ def code_rules(
     candidates: int = DEFAULT_VERIFY_CANDIDATES,
     max_rounds: int = 2,
     on_event: Callable[[str], None] | None = None,
-) -> RulesResult:
+) -> Outcomes:
     """Turn each of spec.rules into a verified, wired check where it can; say for every rule what became of it."""
     say = on_event or (lambda _: None)
-    result = RulesResult(spec)
+    writer = Writer(engine, params, sandbox, candidates, max_rounds, say)
+    result = Outcomes(spec)
     for rule in spec.rules:
         status, why, entity = place(result.spec, rule)
         if entity is None:
@@ -427,33 +212,24 @@ def code_rules(
         base = f"check_{snake(entity.name)}"
         function = next(name for i in range(1, 100) if (name := base if i == 1 else f"{base}_{i}") not in taken)
         say(f"writing the check for: {rule}")
-        written = write_verified(
-            check_requirement(result.spec, entity, rule, function),
-            function,
-            contract_tests(entity, function),
-            engine,
-            params,
-            sandbox=sandbox,
-            candidates=candidates,
-            max_rounds=max_rounds,
-            say=say,
+        written = writer.write(
+            check_requirement(result.spec, entity, rule, function), function, contract_tests(entity, function)
         )
-        result.usage = result.usage + written.usage
-        result.rounds += written.rounds
+        result.written(written)
         report, kept = written.report, written.tests
         if written.code is None:
-            result.outcomes.append(RuleOutcome(rule, "not enforced", written.why, entity.name, None, report))
+            result.not_enforced(rule, written.why, entity.name, written)
             continue
         check = CheckSpec(rule=rule, entity=entity.name, function=function, code=written.code, tests=kept)
         wired, check, why = wire(result.spec, entity, check, sandbox)
         if wired is None:
-            result.outcomes.append(RuleOutcome(rule, "not enforced", why, entity.name, None, report))
+            result.not_enforced(rule, why, entity.name, written)
             continue
-        result.spec = complete(wired.model_copy(update={"checks": [*wired.checks, check]}))
-        contract = sum(t["source"] != "model" for t in report["tests"])
+        result.spec = with_standard_parts(wired.model_copy(update={"checks": [*wired.checks, check]}))
         said = (
-            f"{function} passed {len(kept)} model-written test(s) and {contract} contract test(s), and refuses "
-            f"{check.rejects}; the routes call it on create and update (model-written: read it before relying on it)"
+            f"{function} passed {len(kept)} model-written test(s) and {written.trusted} contract test(s), and "
+            f"refuses {check.rejects}; the routes call it on create and update (model-written: read it before "
+            "relying on it)"
         )
         result.outcomes.append(RuleOutcome(rule, "enforced", said, entity.name, function, report))
     return result

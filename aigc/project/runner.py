@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -26,9 +25,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
+import defusedxml.ElementTree as defused
 import httpx
+from defusedxml import DefusedXmlException
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
 from aigc.errors import AigcError
 from aigc.project import files
@@ -117,17 +119,31 @@ class TestRun:
         return self.status == "ok" and bool(self.outcomes) and self.failed == 0
 
 
-_OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR) (tests/\S+?\.py::.+?)(?: - (.*))?$")
+JUNIT = "_aigc_junit.xml"
 
 
-def parse_pytest(output: str) -> list[TestOutcome]:
-    """Outcomes from pytest's -rA summary lines."""
+def parse_junit(xml: bytes) -> list[TestOutcome]:
+    """Outcomes from pytest's JUnit XML report (written by code the sandbox ran: parsed with defusedxml, so
+    no entities or DTDs). A test's name is as pytest's node id has it after the file: `test_x[1]`, or
+    `TestY::test_x` in a class. Modules that failed to import are not tests, as in pytest's summary."""
+    try:
+        root = defused.fromstring(xml)
+    except (defused.ParseError, DefusedXmlException):
+        return []
     outcomes: dict[str, TestOutcome] = {}
-    for line in output.splitlines():
-        m = _OUTCOME.match(line.strip())
-        if m:
-            name = m.group(2).split("::", 1)[1]
-            outcomes[name] = TestOutcome(name, m.group(1) == "PASSED", (m.group(3) or "")[:500])
+    for case in root.iter("testcase"):
+        module_path = case.get("classname", "")
+        if not module_path:
+            continue
+        last = module_path.rsplit(".", 1)[-1]
+        name = f"{last}::{case.get('name', '')}" if last[:1].isupper() else case.get("name", "")
+        if case.find("skipped") is not None:
+            continue
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        error = "" if problem is None else (problem.get("message") or problem.text or "").strip()
+        outcomes[name] = TestOutcome(name, problem is None, error[:500])
     return list(outcomes.values())
 
 
@@ -139,19 +155,42 @@ def project_files(folder: Path) -> dict[str, str | bytes]:
 def run_tests(folder: Path, python: Path, sandbox: Sandbox) -> TestRun:
     """The project's pytest suite in the sandbox (no network but its own loopback)."""
     result = sandbox.run(
-        [str(python), "-m", "pytest", "-q", "-rA", "--tb=short", "-p", "no:cacheprovider", "tests"],
+        [str(python), "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider", f"--junitxml={JUNIT}", "tests"],
         project_files(folder),
         limits=TEST_LIMITS,
         extra_ro=[python.parent.parent],
+        outputs=(JUNIT,),
     )
     output = result.stdout + result.stderr
-    return TestRun(result.status, parse_pytest(output), result.duration_s, output[-6000:])
+    outcomes = parse_junit(result.files[JUNIT]) if JUNIT in result.files else []
+    return TestRun(result.status, outcomes, result.duration_s, output[-6000:])
+
+
+class ProbeStep(TypedDict):
+    """One request of the probe, as the probe script in the sandbox reports it."""
+
+    method: str
+    path: str
+    expect: int
+    status: int | None  # None: no answer, or not the page it should be
+    ok: bool
+    note: str  # what the step is for
+    answer: str  # the start of a wrong answer
+
+
+class _ProbeOutput(TypedDict):
+    started: bool
+    steps: list[ProbeStep]
+    log: str
+
+
+_PROBE_OUTPUT = TypeAdapter(_ProbeOutput)
 
 
 @dataclass(frozen=True)
 class ProbeResult:
     started: bool
-    steps: list[dict[str, Any]] = field(default_factory=list)  # {method, path, expect, status, ok, note}
+    steps: list[ProbeStep] = field(default_factory=list)
     log: str = ""
 
     @property
@@ -166,11 +205,19 @@ def probe(folder: Path, plan: Plan, python: Path, sandbox: Sandbox) -> ProbeResu
     result = sandbox.run(
         [str(python), "_aigc_probe.py", "_aigc_plan.json"], files, limits=PROBE_LIMITS, extra_ro=[python.parent.parent]
     )
+    return probe_result(result.stdout, result.stderr, result.status)
+
+
+def probe_result(stdout: str, stderr: str, status: str) -> ProbeResult:
+    """The probe script's report (its last line of output), checked against ProbeStep's types: written in the
+    sandbox, next to the app, so read as untrusted. Whether a step passed is decided here."""
     try:
-        data = json.loads(result.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return ProbeResult(False, [], (result.stdout + result.stderr)[-4000:] or result.status)
-    return ProbeResult(bool(data["started"]), list(data["steps"]), str(data.get("log", ""))[-4000:])
+        data = _PROBE_OUTPUT.validate_json(stdout.strip().splitlines()[-1])
+    except (ValidationError, IndexError):
+        return ProbeResult(False, [], (stdout + stderr)[-4000:] or status)
+    for step in data["steps"]:
+        step["ok"] = step["status"] == step["expect"]
+    return ProbeResult(data["started"], data["steps"], data["log"][-4000:])
 
 
 @dataclass(frozen=True)

@@ -15,31 +15,9 @@ from typing import Any
 
 import jinja2
 
+from aigc.project.fields import EMAIL_PATTERN, PASSWORD_MIN, TYPES, column_type, max_length, min_length
 from aigc.project.spec import ActionSpec, AppSpec, CheckSpec, EndpointSpec, EntitySpec, FieldSpec, snake
 
-_PY = {
-    "string": "str",
-    "text": "str",
-    "email": "str",
-    "password": "str",
-    "integer": "int",
-    "ref": "int",
-    "number": "float",
-    "boolean": "bool",
-    "date": "datetime.date",
-    "datetime": "datetime.datetime",
-}
-_SA = {
-    "text": "Text",
-    "integer": "Integer",
-    "number": "Float",
-    "boolean": "Boolean",
-    "date": "Date",
-    "datetime": "DateTime",
-    "ref": "Integer",
-}
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-PASSWORD_MIN = 8
 MESSAGES = {
     "en": {
         "registered": "registered",
@@ -97,9 +75,8 @@ def field_view(f: FieldSpec, language: str) -> FieldView:
     label = f.description if (language == "zh" and f.description) else f.name
     limits: list[str] = []
     if f.is_text:
-        default_low = PASSWORD_MIN if f.type == "password" else (1 if f.required else None)
-        low = f.min_length if f.min_length is not None else default_low
-        high = f.max_length or {"email": 254, "password": 128, "text": 10000}.get(f.type, 255)
+        low = min_length(f.type, f.min_length, f.required)
+        high = max_length(f.type, f.max_length)
         limits += [f"min_length={low}"] if low else []
         limits += [f"max_length={high}"]
         limits += [f"pattern={EMAIL_PATTERN!r}"] if f.type == "email" else []
@@ -109,15 +86,12 @@ def field_view(f: FieldSpec, language: str) -> FieldView:
     if f.type == "ref":
         limits += ["ge=1"]
     default = [] if f.required else ["default=None"]
-    sa = _SA.get(f.type) or f"String({f.max_length or {'email': 254, 'password': 255}.get(f.type, 255)})"
-    if f.type == "password":
-        sa = "String(255)"
     return FieldView(
         spec=f,
         label=label,
         column=f"{f.name}_hash" if f.type == "password" else f.name,
-        py_type=_PY[f.type],
-        sa_type=sa,
+        py_type=TYPES[f.type].python,
+        sa_type=column_type(f.type, f.max_length),
         pydantic_field=f"Field({', '.join(default + limits)})",
         ref_entity=f.ref,
     )
@@ -330,9 +304,9 @@ def sample_expr(f: FieldView) -> str:
     if s.type == "email":
         return 'f"user{n}@example.com"'
     if s.type == "password":
-        return f"text('Pw-secret-', n, {max(s.min_length or 0, PASSWORD_MIN)}, {s.max_length or 128})"
+        return f"text('Pw-secret-', n, {max(s.min_length or 0, PASSWORD_MIN)}, {max_length(s.type, s.max_length)})"
     if s.is_text:
-        return f"text({s.name + '-'!r}, n, {s.min_length or 1}, {s.max_length or (10000 if s.type == 'text' else 255)})"
+        return f"text({s.name + '-'!r}, n, {s.min_length or 1}, {max_length(s.type, s.max_length)})"
     if s.type in ("integer", "number"):
         low = s.minimum if s.minimum is not None else (min(1, s.maximum) if s.maximum is not None else 1)
         value = _num(low, s.type)
@@ -353,9 +327,9 @@ def invalid_values(f: FieldView) -> list[tuple[str, Any]]:
     cases: list[tuple[str, Any]] = [("missing", MISSING)] if s.required else []
     if s.is_text:
         cases.append(("not a string", 12345))
-        high = s.max_length or {"email": 254, "password": 128, "text": 10000}.get(s.type, 255)
+        high = max_length(s.type, s.max_length)
         cases.append((f"longer than {high}", "x" * (high + 1)))
-        low = s.min_length if s.min_length is not None else (PASSWORD_MIN if s.type == "password" else 1)
+        low = min_length(s.type, s.min_length, s.required)
         if low and s.required:
             cases.append((f"shorter than {low}", "x" * (low - 1)))
         if s.type == "email":

@@ -22,7 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-FieldType = Literal["string", "text", "integer", "number", "boolean", "date", "datetime", "email", "password", "ref"]
+from aigc.project.fields import EMAIL_PATTERN, TEXT_TYPES, FieldType, max_length, min_length
+
 Action = Literal["list", "create", "get", "update", "delete", "register", "login", "me", "custom"]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -108,10 +109,10 @@ class FieldSpec(BaseModel):
                 except ValueError:
                     return f"is not an ISO {self.type}"
                 return None
-            low = self.min_length if self.min_length is not None else (1 if self.required else 0)
-            if len(value) < low or len(value) > (self.max_length or (10000 if self.type == "text" else 254)):
+            low = min_length(self.type, self.min_length, self.required) or 0
+            if len(value) < low or len(value) > max_length(self.type, self.max_length):
                 return "breaks the length limits"
-            if self.type == "email" and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
+            if self.type == "email" and not re.match(EMAIL_PATTERN, value):
                 return "is not an email address"
             return None
         if self.type == "boolean":
@@ -125,7 +126,7 @@ class FieldSpec(BaseModel):
 
     @property
     def is_text(self) -> bool:
-        return self.type in ("string", "text", "email", "password")
+        return self.type in TEXT_TYPES
 
 
 class EntitySpec(BaseModel):

@@ -1,4 +1,4 @@
-"""Resource limits for sandboxed runs, and the rlimits applied in the child before it execs."""
+"""Resource limits for sandboxed runs, and the rlimits the child is started under (through prlimit)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,21 @@ class Limits:
     output_bytes: int = 1_000_000  # stdout and stderr each are kept up to this; the rest is read and dropped
 
 
-def apply_rlimits(limits: Limits, *, address_space: bool, nproc: int | None) -> None:
-    """Called in the forked child, before exec: limits that every descendant inherits."""
+def prlimit_args(limits: Limits, *, address_space: bool, nproc: int | None) -> list[str]:
+    """util-linux prlimit's options for these limits, which the child and every descendant inherit; each
+    capped at this process's hard limit (an unprivileged process cannot raise its own)."""
 
-    def cap(kind: int, value: int) -> None:
+    def cap(kind: int, value: int) -> int:
         _, hard = resource.getrlimit(kind)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(kind, (value, value))
+        return value if hard == resource.RLIM_INFINITY else min(value, hard)
 
-    cap(resource.RLIMIT_CPU, max(1, int(limits.cpu_s)))
-    cap(resource.RLIMIT_FSIZE, limits.file_size_mb * 1024 * 1024)
-    cap(resource.RLIMIT_CORE, 0)
+    wanted = [
+        ("cpu", resource.RLIMIT_CPU, max(1, int(limits.cpu_s))),
+        ("fsize", resource.RLIMIT_FSIZE, limits.file_size_mb * 1024 * 1024),
+        ("core", resource.RLIMIT_CORE, 0),
+    ]
     if address_space:
-        cap(resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024)
+        wanted.append(("as", resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024))
     if nproc is not None:
-        cap(resource.RLIMIT_NPROC, nproc)
+        wanted.append(("nproc", resource.RLIMIT_NPROC, nproc))
+    return [f"--{name}={cap(kind, value)}" for name, kind, value in wanted]

@@ -16,28 +16,29 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from aigc.errors import SandboxUnavailable
 from aigc.sandbox import bwrap, cgroups
-from aigc.sandbox.limits import Limits, apply_rlimits
+from aigc.sandbox.limits import Limits, prlimit_args
 
 log = logging.getLogger(__name__)
 
-Status = Literal["ok", "failed", "timeout", "memory", "killed"]
+RunStatus = Literal["ok", "failed", "timeout", "memory", "killed"]
 _MEMORY_MARKERS = ("MemoryError", "std::bad_alloc", "JavaScript heap out of memory", "Cannot allocate memory")
 
 
 @dataclass(frozen=True)
 class SandboxResult:
-    status: Status
+    status: RunStatus
     exit_code: int | None  # None when killed by a signal
     stdout: str
     stderr: str
@@ -45,6 +46,7 @@ class SandboxResult:
     peak_memory_mb: float | None
     output_truncated: bool = False
     signal: int | None = None
+    files: dict[str, bytes] = field(default_factory=dict)  # the `outputs` the run left in its work dir
 
     @property
     def ok(self) -> bool:
@@ -170,15 +172,23 @@ class Sandbox:
         stdin: str | None = None,
         limits: Limits | None = None,
         extra_ro: list[Path] | None = None,
+        outputs: tuple[str, ...] = (),
     ) -> SandboxResult:
+        """Run `argv` in a fresh work dir holding `files`. `outputs`: names of files the run writes there
+        (a report), read back into the result as plain files only, up to limits.output_bytes each."""
         limits = limits or self.limits
+        for name in outputs:
+            if not name or "/" in name or name in (".", ".."):
+                raise ValueError(f"an output is a plain file name, not {name!r}")
         workdir = Path(tempfile.mkdtemp(prefix="aigc-run-"))
         try:
             for name, content in (files or {}).items():
                 path = workdir / name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-            return self._run(argv, workdir, stdin, limits, extra_ro or [])
+            result = self._run(argv, workdir, stdin, limits, extra_ro or [])
+            found = {name: data for name in outputs if (data := _output(workdir, name, limits.output_bytes))}
+            return replace(result, files=found)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -202,27 +212,23 @@ class Sandbox:
         group = cgroups.create(limits.memory_mb, limits.processes)
         env = {**self.env(), **(extra_env or {})}
 
-        def child_setup() -> None:
-            if group is not None:
-                group.add(os.getpid())
-            apply_rlimits(replace(limits, cpu_s=10**9), address_space=group is None, nproc=None)
-            _die_with_parent()
-
+        rlimits = prlimit_args(replace(limits, cpu_s=10**9), address_space=group is None, nproc=None)
         if self.bwrap:
             command = bwrap.command(
                 self.bwrap, workdir, argv, env, extra_ro or [], tmp_mb=limits.tmp_mb, writable=writable
             )
         else:
             command = self._command(argv, workdir, extra_ro or [], limits)
-        proc = subprocess.Popen(  # the argv is built here; the code it runs is what is contained
+        proc = _launch(
             command,
+            group,
+            rlimits,
+            die_with_parent=True,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             cwd=workdir,
             env=env if not self.bwrap else {"PATH": "/usr/bin:/bin"},
-            start_new_session=True,
-            preexec_fn=child_setup,
             pass_fds=pass_fds,
         )
         self._groups[proc.pid] = group
@@ -259,24 +265,19 @@ class Sandbox:
         group = cgroups.create(limits.memory_mb, limits.processes)
         nproc = None if group else _own_process_count() + limits.processes
 
-        def child_setup() -> None:  # runs in the forked child, before exec
-            if group is not None:
-                group.add(os.getpid())
-            apply_rlimits(limits, address_space=group is None, nproc=nproc)
-            if not self.bwrap:
-                _die_with_parent()
-
+        rlimits = prlimit_args(limits, address_space=group is None, nproc=nproc)
         env = self.env() if not self.bwrap else {"PATH": "/usr/bin:/bin"}
         start = time.perf_counter()
-        proc = subprocess.Popen(  # the argv is built here; the code it runs is what is contained
+        proc = _launch(
             self._command(argv, workdir, extra_ro, limits),
+            group,
+            rlimits,
+            die_with_parent=not self.bwrap,  # bwrap has its own --die-with-parent
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=workdir,
             env=env,
-            start_new_session=True,  # its own process group, killed as a whole
-            preexec_fn=child_setup,
         )
         assert proc.stdout is not None and proc.stderr is not None
         out, err = _Capped(proc.stdout, limits.output_bytes), _Capped(proc.stderr, limits.output_bytes)
@@ -406,15 +407,67 @@ def _kill_tree(pid: int, group: cgroups.Cgroup | None) -> None:
         group.kill_all()
 
 
-def _die_with_parent() -> None:
-    """PR_SET_PDEATHSIG: the child gets SIGKILL when aigc dies (bwrap does this itself with bwrap)."""
+def _output(workdir: Path, name: str, limit: int) -> bytes | None:
+    """A file the sandboxed run wrote at the top of its work dir: read only if it is a regular file (never
+    through a link, never blocking on a FIFO), at most `limit` bytes."""
     try:
-        import ctypes
+        fd = os.open(workdir / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):
-        pass
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if found is None:
+        raise SandboxUnavailable(f"the sandbox starts runs with {name} (util-linux), which is not installed here")
+    return found
+
+
+def _launch(
+    command: list[str],
+    group: cgroups.Cgroup | None,
+    rlimits: list[str],
+    *,
+    die_with_parent: bool,
+    pass_fds: tuple[int, ...] = (),
+    **popen: Any,
+) -> subprocess.Popen[bytes]:
+    """Start `command` under its limits without running Python in the forked child (preexec_fn is unsafe in
+    a threaded program): prlimit sets the rlimits and setpriv the parent-death signal, each exec'ing the
+    next. With a cgroup the child first waits at a gate (bash reading a pipe) until this process has put
+    its pid into the cgroup, so nothing it starts is ever outside it. Its own session: killed as a whole."""
+    chain = [_tool("prlimit"), *rlimits, "--"]
+    if die_with_parent:
+        chain += [_tool("setpriv"), "--pdeathsig", "KILL", "--"]
+    if group is None:
+        return subprocess.Popen([*chain, *command], start_new_session=True, pass_fds=pass_fds, **popen)
+    gate_read, gate_write = os.pipe()
+    try:
+        gate = [_tool("bash"), "-c", f'read -r -u {gate_read} go && exec "$@"', "aigc-gate"]
+        proc = subprocess.Popen(
+            [*gate, *chain, *command], start_new_session=True, pass_fds=(*pass_fds, gate_read), **popen
+        )
+        os.close(gate_read)
+        gate_read = -1
+        try:
+            group.add(proc.pid)
+        except OSError as exc:
+            os.close(gate_write)  # the gate reads nothing and the child exits without running the command
+            gate_write = -1
+            proc.wait()
+            raise SandboxUnavailable(f"cannot put the run into its cgroup: {exc}") from exc
+        os.write(gate_write, b"go\n")
+        return proc
+    finally:
+        for fd in (gate_read, gate_write):
+            if fd >= 0:
+                os.close(fd)
 
 
 def _result(
@@ -430,7 +483,7 @@ def _result(
 ) -> SandboxResult:
     sig = -code if code < 0 else (code - 128 if via_bwrap and code > 128 else None)
     exit_code = None if sig is not None else code
-    status: Status
+    status: RunStatus
     if timed_out or sig == signal.SIGXCPU:
         status = "timeout"
     elif oom or any(m in stderr for m in _MEMORY_MARKERS):

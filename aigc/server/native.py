@@ -10,10 +10,8 @@ GET  /api/health, /api/info
 from __future__ import annotations
 
 import itertools
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,12 +20,17 @@ from pydantic import BaseModel, Field
 
 from aigc import __version__
 from aigc.engines.base import Message
-from aigc.server.app import ApiError, ServerConfig, api_error
+from aigc.engines.gpt import GPTEngine, inspector_for
+from aigc.server.config import ServerConfig
+from aigc.server.errors import ApiError, api_error
 from aigc.server.history import History, StoredMessage, StreamingAnswer
 from aigc.server.queue import Cancelled, ModelQueue
 from aigc.server.streaming import Emitted, Failed, Finished, run_in_thread, sse, wait_in_thread
-from aigc.tasks.chat import ChatSession
-from aigc.tasks.generate import GenerationResult, generate, target_language
+from aigc.tasks.chat import ChatSession, chat_params
+from aigc.tasks.generate import generate, target_language
+from aigc.tasks.inspect import inspect
+from aigc.verify.candidates import GenerationResult
+from aigc.verify.tests import user_tests
 
 router = APIRouter(prefix="/api", tags=["aigc"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -100,6 +103,7 @@ def _generation(
     config: ServerConfig = request.app.state.config
     params = config.params(body.max_tokens, seed=body.seed)
     engine = request.app.state.queue.engine(cancel)
+    tests = user_tests(body.tests, "test_user.py") if body.tests is not None else None
 
     def work(emit: Callable[[Any], None]) -> GenerationResult:
         def on_event(message: str) -> None:
@@ -107,24 +111,19 @@ def _generation(
                 raise Cancelled("the client went away")
             emit(("progress", {"message": message}))
 
-        with tempfile.TemporaryDirectory(prefix="aigc-serve-") as tmp:
-            tests_file = None
-            if body.tests is not None:
-                tests_file = Path(tmp) / "test_user.py"
-                tests_file.write_text(body.tests, encoding="utf-8")
-            return generate(
-                body.requirement,
-                engine,
-                params,
-                language=body.language,
-                temperature=body.temperature,
-                on_text=lambda text: emit(("text", {"text": text})),
-                verify=body.verify,
-                n=body.n,
-                max_rounds=body.max_rounds,
-                tests_file=tests_file,
-                on_event=on_event,
-            )
+        return generate(
+            body.requirement,
+            engine,
+            params,
+            language=body.language,
+            temperature=body.temperature,
+            on_text=lambda text: emit(("text", {"text": text})),
+            verify=body.verify,
+            n=body.n,
+            max_rounds=body.max_rounds,
+            tests=tests,
+            on_event=on_event,
+        )
 
     return work
 
@@ -202,7 +201,9 @@ async def chat(body: ChatBody, request: Request) -> StreamingResponse:
         raise ApiError(400, "the message is empty", param="message")
     if body.conversation_id is not None and history.conversation(body.conversation_id) is None:
         raise ApiError(404, f"no conversation {body.conversation_id!r}", kind="not_found_error")
-    params = request.app.state.config.params(body.max_tokens, temperature=body.temperature)
+    config: ServerConfig = request.app.state.config
+    asked = body.temperature if body.temperature is not None else config.temperature
+    params = chat_params(config.params(body.max_tokens), asked)
     request.app.state.queue.admit()
     conv = (
         history.conversation(body.conversation_id)
@@ -264,35 +265,19 @@ class InspectBody(BaseModel):
     chat: bool | None = Field(default=None, description="Ask as a chat message (true) or continue the text (false).")
 
 
-def _gpt_engine(request: Request) -> Any:
+def _gpt_engine(request: Request) -> GPTEngine:
     """The from-scratch model over the served GGUF, loaded on first use (it is slow to load and large)."""
     state = request.app.state
     with state.gpt_lock:
         if state.gpt is None:
-            from aigc.engines.gpt import GPTEngine, require_torch
-
-            inner = state.queue.inner
-            if isinstance(inner, GPTEngine):
-                state.gpt = inner
-            else:
-                path = getattr(inner, "model_path", None)
-                if path is None:
-                    raise ApiError(
-                        400,
-                        "the from-scratch model needs the GGUF file of an embedded model; this server "
-                        "answers through another server",
-                        code="no_local_model",
-                    )
-                require_torch()
-                state.gpt = GPTEngine(path, name=inner.model_name)
-        return state.gpt
+            state.gpt = inspector_for(state.queue.inner)
+        gpt: GPTEngine = state.gpt
+        return gpt
 
 
 @router.post("/inspect")
 async def inspect_tokens(body: InspectBody, request: Request) -> dict[str, Any]:
     """Generate with the from-scratch GPT and return why each token was chosen (aigc inspect --json)."""
-    from aigc.tasks.inspect import inspect
-
     if (body.layer is None) != (body.head is None):
         raise ApiError(400, "give both layer and head, or neither", param="layer")
     attention = (body.layer, body.head) if body.layer is not None and body.head is not None else None

@@ -8,6 +8,7 @@ context, a full queue) are HTTP errors; one that happens mid-stream is sent as a
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -17,13 +18,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from openai.types import Completion as OpenAICompletion
+from openai.types import CompletionChoice, CompletionUsage
+from openai.types import Model as OpenAIModel
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice as ChatChoice
+from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
 from pydantic import BaseModel, ConfigDict, Field
 
-from aigc.engines.base import Chunk, Completion, GenerationParams, Message, Role
+from aigc.engines.base import Chunk, Completion, GenerationParams, Message, Role, Usage, one_choice_requests
 from aigc.engines.base import Request as EngineRequest
 from aigc.engines.schema import check_schema
 from aigc.errors import UsageError
-from aigc.server.app import ApiError, ServerConfig, api_error
+from aigc.server.config import ServerConfig
+from aigc.server.errors import ApiError, api_error
 from aigc.server.queue import ModelQueue
 from aigc.server.streaming import Emitted, Failed, Finished, run_in_thread, sse, wait_in_thread
 
@@ -102,8 +111,8 @@ class CompletionRequest(Sampling):
 async def list_models(request: Request) -> dict[str, Any]:
     queue: ModelQueue = request.app.state.queue
     created = int(request.app.state.started)
-    model = {"id": queue.inner.model_name, "object": "model", "created": created, "owned_by": "aigc"}
-    return {"object": "list", "data": [model]}
+    model = OpenAIModel(id=queue.inner.model_name, object="model", created=created, owned_by="aigc")
+    return {"object": "list", "data": [_json(model)]}
 
 
 @router.get("/models/{model_id:path}")
@@ -117,7 +126,7 @@ async def get_model(model_id: str, request: Request) -> dict[str, Any]:
             param="model",
             code="model_not_found",
         )
-    return {"id": name, "object": "model", "created": 0, "owned_by": "aigc"}
+    return _json(OpenAIModel(id=name, object="model", created=0, owned_by="aigc"))
 
 
 @router.post("/chat/completions", response_model=None)
@@ -177,10 +186,9 @@ async def _serve(
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
     def work(emit: Callable[[Any], None]) -> None:
-        for index in range(body.n):
-            seed = engine_request.params.seed
-            params = replace(engine_request.params, seed=None if seed is None else seed + index)
-            for chunk in engine.stream(replace(engine_request, params=params)):
+        many = replace(engine_request, params=replace(engine_request.params, n=body.n))
+        for index, one in enumerate(one_choice_requests(many)):
+            for chunk in engine.stream(one):
                 emit((index, chunk))
 
     events = run_in_thread(work, cancel)
@@ -196,8 +204,6 @@ async def _serve(
 
 async def _first(events: AsyncIterator[Any], cancel: threading.Event, request: Request) -> Any:
     """The first event (which waits for the model's turn and the prompt), watching for a client that leaves."""
-    import asyncio
-
     pending = asyncio.ensure_future(events.__anext__())
     while True:
         done, _ = await asyncio.wait({pending}, timeout=0.25)
@@ -208,46 +214,83 @@ async def _first(events: AsyncIterator[Any], cancel: threading.Event, request: R
 
 
 class _Answer:
-    """Completions and chunks in OpenAI's shapes, for one request."""
+    """Completions and chunks in OpenAI's shapes (the openai package's own types), for one request."""
 
     def __init__(self, kind: str, answer_id: str, model: str, echo: str) -> None:
         self.kind, self.id, self.model, self.echo = kind, answer_id, model, echo
         self.created = int(time.time())
         self.chat = kind == "chat.completion"
 
-    def _head(self, kind: str) -> dict[str, Any]:
-        return {"id": self.id, "object": kind, "created": self.created, "model": self.model}
-
     def whole(self, completion: Completion) -> dict[str, Any]:
-        choices = []
-        for i, c in enumerate(completion.choices):
-            reason = c.finish_reason if c.finish_reason != "cancelled" else "stop"
-            if self.chat:
-                choices.append(
-                    {
-                        "index": i,
-                        "message": {"role": "assistant", "content": c.text},
-                        "finish_reason": reason,
-                        "logprobs": None,
-                    }
-                )
-            else:
-                choices.append({"index": i, "text": self.echo + c.text, "finish_reason": reason, "logprobs": None})
-        return {**self._head(self.kind), "choices": choices, "usage": _usage(completion.usage)}
-
-    def _chunk(self, index: int, text: str | None, finish: str | None, first: bool = False) -> dict[str, Any]:
+        usage = _usage(completion.usage)
         if self.chat:
-            delta: dict[str, Any] = {"role": "assistant", "content": text or ""} if first else {}
+            chat = [
+                ChatChoice(
+                    index=i,
+                    message=ChatCompletionMessage(role="assistant", content=c.text),
+                    finish_reason=_reason(c.finish_reason),
+                    logprobs=None,
+                )
+                for i, c in enumerate(completion.choices)
+            ]
+            return _json(
+                ChatCompletion(
+                    id=self.id,
+                    created=self.created,
+                    model=self.model,
+                    object="chat.completion",
+                    choices=chat,
+                    usage=usage,
+                )
+            )
+        texts = [
+            CompletionChoice(index=i, text=self.echo + c.text, finish_reason=_reason(c.finish_reason), logprobs=None)
+            for i, c in enumerate(completion.choices)
+        ]
+        return _json(
+            OpenAICompletion(
+                id=self.id, created=self.created, model=self.model, object="text_completion", choices=texts, usage=usage
+            )
+        )
+
+    def _chunk(self, index: int, text: str | None, finish: FinishReason | None, first: bool = False) -> dict[str, Any]:
+        if self.chat:
+            delta = ChoiceDelta(role="assistant", content=text or "") if first else ChoiceDelta()
             if text and not first:
-                delta["content"] = text
-            choice: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}
-            return {**self._head("chat.completion.chunk"), "choices": [choice]}
-        choice = {"index": index, "text": text or "", "finish_reason": finish, "logprobs": None}
-        return {**self._head("text_completion"), "choices": [choice]}
+                delta = ChoiceDelta(content=text)
+            choice = ChunkChoice(index=index, delta=delta, finish_reason=finish, logprobs=None)
+            return _json(self._chat_chunk([choice]))
+        # A text completion's chunks are Completion objects whose finish_reason is null until the last one,
+        # which the type (made for whole answers) does not allow: built unvalidated, as the client reads them.
+        part = CompletionChoice.model_construct(index=index, text=text or "", finish_reason=finish, logprobs=None)
+        return _json(
+            OpenAICompletion.model_construct(
+                id=self.id, created=self.created, model=self.model, object="text_completion", choices=[part]
+            )
+        )
+
+    def _chat_chunk(self, choices: list[ChunkChoice], usage: CompletionUsage | None = None) -> ChatCompletionChunk:
+        chunk = ChatCompletionChunk(
+            id=self.id, created=self.created, model=self.model, object="chat.completion.chunk", choices=choices
+        )
+        if usage is not None:  # only the last chunk, when the client asked for usage, carries it
+            chunk.usage = usage
+        return chunk
+
+    def _usage_chunk(self, usage: Usage) -> dict[str, Any]:
+        if self.chat:
+            return _json(self._chat_chunk([], _usage(usage)))
+        whole = OpenAICompletion(
+            id=self.id,
+            created=self.created,
+            model=self.model,
+            object="text_completion",
+            choices=[],
+            usage=_usage(usage),
+        )
+        return _json(whole)
 
     async def stream(self, first: Any, events: AsyncIterator[Any], include_usage: bool) -> AsyncIterator[str]:
-        from aigc.engines.base import Usage
-
         usage = Usage()
         started: set[int] = set()
         event = first
@@ -263,21 +306,14 @@ class _Answer:
                     yield sse(self._chunk(index, chunk.text, None))
                 if chunk.done:
                     usage = usage + (chunk.usage or Usage())
-                    reason = chunk.finish_reason if chunk.finish_reason in ("stop", "length") else "stop"
-                    yield sse(self._chunk(index, None, reason))
+                    yield sse(self._chunk(index, None, _reason(chunk.finish_reason)))
             elif isinstance(event, Failed):
                 error = api_error(event.error)
                 yield sse({"error": {"message": error.message, "type": error.kind, "code": error.code}})
                 break
             elif isinstance(event, Finished):
                 if include_usage:
-                    yield sse(
-                        {
-                            **self._head(f"{self.kind}.chunk" if self.chat else self.kind),
-                            "choices": [],
-                            "usage": _usage(usage),
-                        }
-                    )
+                    yield sse(self._usage_chunk(usage))
                 break
             try:
                 event = await events.__anext__()
@@ -286,9 +322,22 @@ class _Answer:
         yield sse("[DONE]")
 
 
-def _usage(usage: Any) -> dict[str, int]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
+FinishReason = Literal["stop", "length"]
+
+
+def _reason(reason: str | None) -> FinishReason:
+    """What a client is told: the length limit, or a stop (a stop sequence, the end, or a cancelled turn)."""
+    return "length" if reason == "length" else "stop"
+
+
+def _usage(usage: Usage) -> CompletionUsage:
+    return CompletionUsage(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+    )
+
+
+def _json(answer: BaseModel) -> dict[str, Any]:
+    """The fields that were given, as JSON (the types' other optional fields are left out, not sent as null)."""
+    return answer.model_dump(mode="json", exclude_unset=True, warnings=False)

@@ -37,14 +37,18 @@ from pydantic import BaseModel, Field, model_validator
 
 from aigc.errors import AigcError
 from aigc.project import files
-from aigc.server.app import ApiError, ServerConfig, api_error, preview_origin
+from aigc.project.runner import serving_project
+from aigc.server.config import ServerConfig
+from aigc.server.errors import ApiError, api_error
 from aigc.server.history import History
+from aigc.server.page import preview_origin
 from aigc.server.preview import Upstream
 from aigc.server.queue import Cancelled, ModelQueue, QueueFull
 from aigc.server.streaming import sse
+from aigc.tasks.new import build, project_spec
 
 router = APIRouter(tags=["projects"])
-Status = Literal["queued", "running", "done", "not_done", "failed", "cancelled", "interrupted"]
+JobStatus = Literal["queued", "running", "done", "not_done", "failed", "cancelled", "interrupted"]
 FINAL = {"done", "not_done", "failed", "cancelled", "interrupted"}
 
 
@@ -71,7 +75,7 @@ class Job:
     body: ProjectBody
     folder: Path
     created: float = field(default_factory=time.time)
-    status: Status = "queued"
+    status: JobStatus = "queued"
     events: list[dict[str, Any]] = field(default_factory=list)
     report: dict[str, Any] | None = None
     error: str | None = None
@@ -210,8 +214,6 @@ class ProjectJobs:
                 shutil.rmtree(self.root / job.id, ignore_errors=True)
 
     def _build(self, job: Job) -> dict[str, Any]:
-        from aigc.tasks.new import build, project_spec
-
         body, tmp = job.body, self.root / job.id
         tmp.mkdir(parents=True, exist_ok=True)
         openapi = spec = None
@@ -273,8 +275,6 @@ class ProjectJobs:
         return Upstream(preview.socket) if preview is not None and preview.socket is not None else None
 
     def _serve(self, preview: Preview, folder: Path, token_auth: bool) -> None:
-        from aigc.project.runner import serving_project
-
         job_dir = self.root / preview.project_id
         try:
             # The app's data lives beside the project, never read by this process; its log where it cannot write.

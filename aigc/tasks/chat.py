@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aigc.engines.base import Completion, Engine, GenerationParams, Message, Request, collect
 from aigc.errors import ContextOverflow, UsageError
 from aigc.prompts import render
+
+CHAT_TEMPERATURE = 0.3  # conversation reads better with a little sampling; code is drawn greedy first
+
+
+def chat_params(params: GenerationParams, temperature: float | None) -> GenerationParams:
+    """A conversation's sampling: the temperature asked for (a flag, a setting, a request), else CHAT_TEMPERATURE."""
+    return replace(params, temperature=CHAT_TEMPERATURE if temperature is None else temperature)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ Examples without a function name ('输入 X 输出 Y') call the entry point.
 from __future__ import annotations
 
 import ast
+import doctest
 import re
 
 from aigc.verify.tests import TestCase, explain_asserts
@@ -63,18 +64,21 @@ def _literal_call(text: str) -> str | None:
 
 
 def _doctests(text: str) -> list[tuple[str, str]]:
+    """(call, expected) from the text's doctest examples, as doctest itself reads them. Lines are unindented
+    first: a requirement is prose, not a docstring, and doctest refuses inconsistent indentation. Where
+    prose follows the expected output without a blank line, the output's first line is the value."""
+    flat = "\n".join(line.strip() for line in text.splitlines())
     pairs: list[tuple[str, str]] = []
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped.startswith(">>> ") or i + 1 >= len(lines):
+    for example in doctest.DocTestParser().get_examples(flat):
+        call = _literal_call(example.source)
+        want = example.want.strip()
+        if call is None or not want:
             continue
-        expected = lines[i + 1].strip()
-        if not expected or expected.startswith(">>>"):
-            continue
-        call = stripped[4:].strip()
-        if _literal_call(call) and (value := _literal(expected)) is not None:
-            pairs.append((_literal_call(call) or call, value))
+        value = _literal(want)
+        if value is None and "\n" in want:
+            value = _literal(want.splitlines()[0])
+        if value is not None:
+            pairs.append((call, ast.unparse(ast.parse(value, mode="eval")) if "\n" in value else value))
     return pairs
 
 

@@ -12,23 +12,23 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
 
 from aigc.code.checks import CheckReport, check
 from aigc.engines.base import Completion, Engine, GenerationParams, Message, Request, Usage, collect
 from aigc.prompts import render
 from aigc.sandbox import Sandbox
-from aigc.tasks.generate import (
+from aigc.verify import examples, model_tests, ranking
+from aigc.verify.candidates import (
     SAMPLING_TEMPERATURE,
     Candidate,
     GenerationResult,
     build_messages,
+    draw,
     to_candidate,
 )
-from aigc.verify import examples, model_tests, ranking
+from aigc.verify.report import Verification
 from aigc.verify.runner import run_tests
-from aigc.verify.tests import TestCase, TestResult, split_asserts
+from aigc.verify.tests import TestCase, TestResult
 
 Event = Callable[[str], None]
 
@@ -44,75 +44,6 @@ class CandidateRun:
 
     def scored(self) -> ranking.Scored:
         return ranking.Scored(self.index, tuple(self.results), self.checks.passed)
-
-
-@dataclass(frozen=True)
-class Verification:
-    passed: bool
-    candidates: int
-    rounds: int
-    checks: CheckReport
-    tests: list[TestResult]
-    discarded: set[str]
-    origin: str
-    entry: str | None
-    summary: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "passed": self.passed,
-            "candidates": self.candidates,
-            "rounds": self.rounds,
-            "chosen": self.origin,
-            "entry_point": self.entry,
-            "summary": self.summary,
-            "checks": [
-                {
-                    "tool": tool,
-                    "passed": not any(f.tool == tool and f.severity == "fatal" for f in self.checks.findings),
-                    "findings": [
-                        {"rule": f.rule, "line": f.line, "severity": f.severity, "message": f.message}
-                        for f in self.checks.findings
-                        if f.tool == tool
-                    ],
-                }
-                for tool in self.checks.tools
-            ],
-            "metrics": {k: round(v, 2) for k, v in self.checks.metrics.items()},
-            "tests": [
-                {
-                    "source": r.test.source,
-                    "name": r.test.name,
-                    "passed": r.passed,
-                    "error": "discarded: no candidate passes it, so the test itself is probably wrong"
-                    if r.test.name in self.discarded
-                    else r.error,
-                }
-                for r in self.tests
-            ],
-        }
-
-
-def user_tests(path: Path) -> list[TestCase]:
-    """A user's test file: each test_* function is a test; without any, each top-level assert is one."""
-    import ast
-
-    from aigc.errors import UsageError
-
-    try:
-        source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source, str(path))
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"the test file {path.name} is not UTF-8 text") from exc
-    except (SyntaxError, ValueError) as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
-        raise UsageError(
-            f"the test file {path.name} is not valid Python{where}: {exc.args[0] if exc.args else exc}"
-        ) from exc
-    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
-    if names:
-        return [TestCase("user", f"{path.name}::{name}", f"{source}\n\n{name}()\n", timeout_s=10) for name in names]
-    return split_asserts(source, "user", path.name, limit=50)
 
 
 @dataclass
@@ -199,23 +130,18 @@ def _repair(state: _State, best: CandidateRun, discarded: set[str], round_no: in
 def _generate_candidates(
     state: _State, n: int, on_text: Callable[[str], None] | None, temperature: float
 ) -> Completion:
-    messages = build_messages(state.requirement, state.language)
-    first = collect(
-        state.engine.stream(Request.chat(messages, replace(state.params, n=1, temperature=0.0))),
-        state.engine.model_name,
-        on_text,
+    drawn = draw(
+        state.engine,
+        build_messages(state.requirement, state.language),
+        replace(state.params, n=n),
+        first_temperature=0.0,
+        sample_temperature=temperature,
+        on_text=on_text,
+        on_sampling=lambda more: state.on_event(f"sampling {more} more candidate(s)"),
     )
-    state.add(first, "greedy")
-    if n > 1:
-        state.on_event(f"sampling {n - 1} more candidate(s)")
-        sample = replace(
-            state.params,
-            n=n - 1,
-            temperature=temperature,
-            seed=None if state.params.seed is None else state.params.seed + 1,
-        )
-        state.add(state.engine.complete(Request.chat(messages, sample)), "sample")
-    return first
+    for origin, completion in drawn:
+        state.add(completion, origin)
+    return drawn[0][1]
 
 
 def verified_generate(
@@ -226,7 +152,6 @@ def verified_generate(
     language: str,
     n: int = 3,
     max_rounds: int = 2,
-    tests_file: Path | None = None,
     sandbox: Sandbox | None = None,
     on_text: Callable[[str], None] | None = None,
     on_event: Event | None = None,
@@ -237,11 +162,10 @@ def verified_generate(
     """See the module docstring. The first candidate is greedy; the others are sampled at
     `sample_temperature` (default SAMPLING_TEMPERATURE). `adapt_tests` rewrites the model's test code where
     the caller's contract leaves a freedom the model's tests do not (an exact message where any will do);
-    `given_tests` are trusted tests the caller knows from its contract."""
+    `given_tests` are trusted tests: the user's own, or what the caller knows from its contract."""
     start = time.perf_counter()
     state = _State(requirement, language, engine, params, sandbox or Sandbox(), on_event or (lambda _: None))
-    trusted = examples.from_requirement(requirement) + (user_tests(tests_file) if tests_file else [])
-    trusted += given_tests or []
+    trusted = examples.from_requirement(requirement) + (given_tests or [])
     first = _generate_candidates(state, n, on_text, sample_temperature or SAMPLING_TEMPERATURE)
     named = examples.called_functions([t for t in trusted if t.source == "example"])
     entry = model_tests.choose_entry(requirement, [r.candidate.code for r in state.runs], named)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
+
+from aigc.errors import UsageError
 
 Source = Literal["example", "model", "user"]
 TRUSTED: tuple[Source, ...] = ("example", "user")
@@ -98,3 +101,29 @@ def _parse_complete(code: str, max_cut: int = 5) -> ast.Module | None:
         except SyntaxError:
             continue
     return None
+
+
+def user_tests(source: str, name: str) -> list[TestCase]:
+    """A user's test file: each test_* function is a test; without any, each top-level assert is one."""
+    try:
+        tree = ast.parse(source, name)
+    except (SyntaxError, ValueError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+        raise UsageError(
+            f"the test file {name} is not valid Python{where}: {exc.args[0] if exc.args else exc}"
+        ) from exc
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
+    if names:
+        return [TestCase("user", f"{name}::{fn}", f"{source}\n\n{fn}()\n", timeout_s=10) for fn in names]
+    return split_asserts(source, "user", name, limit=50)
+
+
+def read_user_tests(path: Path) -> list[TestCase]:
+    """user_tests of a file the user named."""
+    if not path.is_file():
+        raise UsageError(f"no test file at {path}")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the test file {path.name} is not UTF-8 text") from exc
+    return user_tests(source, path.name)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from aigc.config import load_settings
 from aigc.engines import GenerationParams, Request, create_engine
-from aigc.tasks.generate import build_messages, target_language
+from aigc.tasks.generate import target_language
+from aigc.verify.candidates import build_messages
 
 PROMPTS: list[tuple[str, str | None]] = [
     ("编写一个Python函数，计算两个数的平均值", None),

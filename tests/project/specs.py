@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aigc.project.design import complete
+from aigc.project.design import with_standard_parts
 from aigc.project.spec import AppSpec
 
-REGISTRATION = complete(
+REGISTRATION = with_standard_parts(
     AppSpec.model_validate(
         {
             "name": "用户注册",
@@ -31,7 +31,7 @@ REGISTRATION = complete(
     )
 )
 
-TODO = complete(
+TODO = with_standard_parts(
     AppSpec.model_validate(
         {
             "name": "Todo",
@@ -56,7 +56,7 @@ TODO = complete(
     )
 )
 
-BLOG = complete(
+BLOG = with_standard_parts(
     AppSpec.model_validate(
         {
             "name": "Blog",
@@ -90,7 +90,7 @@ BLOG = complete(
 CLOSE_TOPIC = """def close_topic(record: dict) -> dict | str:
     return {"closed": not record.get("closed")}
 """
-FORUM = complete(
+FORUM = with_standard_parts(
     AppSpec.model_validate(
         {
             "name": "Forum",
@@ -122,7 +122,7 @@ FORUM = complete(
 )
 
 # Unique fields of every kind that can be unique, and a reference: samples must differ per row.
-EVENTS = complete(AppSpec.model_validate({
+EVENTS = with_standard_parts(AppSpec.model_validate({
     "name": "Events",
     "entities": [
         {"name": "Organiser", "fields": [
@@ -140,7 +140,7 @@ DISCOUNT_CHECK = """def check_product(record: dict) -> str | None:
         return "the sale price must be below the price"
     return None
 """
-SHOP = complete(AppSpec.model_validate({
+SHOP = with_standard_parts(AppSpec.model_validate({
     "name": "Shop",
     "rules": ["the sale price must be below the price", "product names are unique"],
     "entities": [
@@ -163,7 +163,7 @@ COMPLETE_TASK = """def complete_task(record: dict) -> dict | str:
         return "the task is already done"
     return {"done": True}
 """
-TASKS = complete(AppSpec.model_validate({
+TASKS = with_standard_parts(AppSpec.model_validate({
     "name": "Tasks",
     "entities": [{"name": "Task", "fields": [
         {"name": "title"}, {"name": "done", "type": "boolean", "example": False}]}],

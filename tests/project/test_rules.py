@@ -9,9 +9,10 @@ import pytest
 
 from aigc.engines.base import GenerationParams, Request
 from aigc.engines.fake import FakeEngine
-from aigc.project.design import complete
+from aigc.project.design import with_standard_parts
+from aigc.project.functions import record, records_in, valid_for
 from aigc.project.pipeline import build_project
-from aigc.project.rules import check_requirement, code_rules, place, record, records_in, valid_for, wire
+from aigc.project.rules import check_requirement, code_rules, place, wire
 from aigc.project.spec import AppSpec, CheckSpec
 from aigc.sandbox import Sandbox
 from tests.project.specs import DISCOUNT_CHECK, REGISTRATION, SHOP, TODO
@@ -30,7 +31,7 @@ def bare_shop(rules: list[str]) -> AppSpec:
     data = SHOP.model_dump()
     for f in data["entities"][0]["fields"]:
         f["example"] = None
-    return complete(AppSpec.model_validate(data | {"checks": [], "rules": rules, "endpoints": []}))
+    return with_standard_parts(AppSpec.model_validate(data | {"checks": [], "rules": rules, "endpoints": []}))
 
 
 @pytest.fixture(scope="module")

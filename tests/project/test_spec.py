@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from aigc.project.design import complete
+from aigc.project.design import with_standard_parts
 from aigc.project.spec import AppSpec
 from tests.project.specs import BLOG, REGISTRATION, TODO
 
@@ -49,7 +49,7 @@ def test_crud_paths_use_the_plural_table_name() -> None:
 )
 def test_invalid_specs_say_what_is_wrong(change: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        complete(AppSpec.model_validate({"name": "x", **change}))
+        with_standard_parts(AppSpec.model_validate({"name": "x", **change}))
 
 
 def test_an_endpoint_path_cannot_climb_out() -> None:

@@ -245,3 +245,21 @@ def test_without_cgroups_a_fork_bomb_is_still_bounded(box: Sandbox, monkeypatch:
     r = box.run(["python3", "-c", code], limits=Limits(timeout_s=30, processes=32, memory_mb=256))
     assert r.status == "killed" and "more than 32 processes" in r.stderr, r
     assert time.monotonic() - start < 25  # killed by the watchdog, not the timeout
+
+
+def test_a_run_hands_back_only_plain_files_it_names(box: Sandbox, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret")
+    code = textwrap.dedent(f"""
+        import os
+        open("report.xml", "w").write("x" * 5000)
+        os.symlink({str(secret)!r}, "linked.xml")
+        os.mkfifo("fifo.xml")
+        open("other.txt", "w").write("not asked for")
+    """)
+    wanted = ("report.xml", "linked.xml", "fifo.xml")
+    result = box.run(["python3", "main.py"], {"main.py": code}, limits=Limits(output_bytes=1000), outputs=wanted)
+    assert result.ok, result.stderr
+    assert result.files == {"report.xml": b"x" * 1000}  # capped; the link and the FIFO are not read
+    with pytest.raises(ValueError, match="plain file name"):
+        box.run(["python3", "-c", "pass"], outputs=("../escape",))

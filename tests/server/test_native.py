@@ -103,6 +103,14 @@ def test_chat_is_kept_per_conversation_and_listed(serve: ServerFactory) -> None:
     assert unknown.status_code == 404
 
 
+def test_chat_samples_as_aigc_chat_does_unless_a_temperature_is_asked(serve: ServerFactory) -> None:
+    engine = FakeEngine(["hello"] * 3)
+    live = serve(engine)
+    events(httpx.post(live.url + "/api/chat", json={"message": "hi"}, timeout=30))
+    events(httpx.post(live.url + "/api/chat", json={"message": "hi", "temperature": 0.0}, timeout=30))
+    assert [r.params.temperature for r in engine.requests] == [0.3, 0.0]  # tasks.chat.CHAT_TEMPERATURE
+
+
 def test_health_and_info(serve: ServerFactory) -> None:
     live = serve(FakeEngine(context_size=2048))
     assert httpx.get(live.url + "/api/health").json()["status"] == "ok"

@@ -66,6 +66,28 @@ def test_chat_streams_the_answer_and_keeps_the_conversation(serve: ServerFactory
     expect(page.locator(".msg")).to_have_count(0)
 
 
+def test_code_is_highlighted_by_language_and_never_becomes_markup(serve: ServerFactory, page: Page) -> None:
+    hostile = "<img src=x onerror=\"document.title='pwned'\">"
+    reply = (
+        "```typescript\ninterface User { name: string }\nconst tag = `" + hostile + "`;\n```\n"
+        '```python\nprint(f"{name} ' + hostile + '")\n```\n'
+        "```html\n" + hostile + "\n```"
+    )
+    live = serve(FakeEngine([reply]))
+    page.goto(live.url + "/")
+    page.fill("#chat-input", "show me")
+    page.press("#chat-input", "Enter")
+    answer = page.locator(".msg.assistant").last
+    expect(answer).to_have_attribute("data-done", "true", timeout=20_000)
+    ts, py, html = (answer.locator("pre.code code").nth(i) for i in range(3))
+    assert ts.get_attribute("data-lang") == "typescript"
+    assert "interface" in ts.locator("span.hl-keyword").all_text_contents()  # TypeScript, not JavaScript
+    assert py.locator("span.hl-string-interpolation").count() == 1  # an f-string is an f-string
+    assert html.locator("span.hl-tag").count() >= 1
+    assert answer.locator("img").count() == 0 and page.title() != "pwned"  # the model's text stays text
+    expect(html).to_contain_text(hostile)
+
+
 def test_generate_shows_the_code_and_the_verification_report(serve: ServerFactory, page: Page) -> None:
     live = serve(FakeEngine(scripted))
     page.goto(live.url + "/#generate")

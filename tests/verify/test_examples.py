@@ -58,3 +58,24 @@ def test_split_asserts_keeps_the_complete_lines_of_a_block_cut_off_mid_line() ->
     cut = "assert f(1) == 1\nassert f(2) == 4\nassert f({'a': 1, 'b"
     assert [t.name for t in split_asserts(cut, "model", "m")] == ["m#1: f(1) == 1", "m#2: f(2) == 4"]
     assert split_asserts("def broken(:\n    pass\nassert f(1) == 1\n" + "x = 1\n" * 6 + "(", "model", "m") == []
+
+
+def test_doctest_examples_are_read_as_doctest_reads_them() -> None:
+    text = """Merge two sorted lists.
+        >>> merge([1, 3],
+        ...       [2])
+        [1,
+         2, 3]
+      >>> merge([], [])
+      []
+    and it must be fast
+    >>> merge([5], [1])
+    [1, 5]
+    then prose without a blank line
+    """
+    names = [t.name for t in from_requirement(text)]
+    assert names == [
+        "example: merge([1, 3], [2]) == [1, 2, 3]",  # continued source and expected output over lines
+        "example: merge([], []) == []",
+        "example: merge([5], [1]) == [1, 5]",  # the expected output's first line, prose after it
+    ]

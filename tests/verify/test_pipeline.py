@@ -9,6 +9,7 @@ from pathlib import Path
 from aigc.engines.base import GenerationParams, Request
 from aigc.engines.fake import FakeEngine
 from aigc.tasks.generate import generate
+from aigc.verify.tests import read_user_tests
 
 RIGHT = "```python\ndef add(a, b):\n    return a + b\n```"
 WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
@@ -73,7 +74,7 @@ def test_a_wrong_model_test_is_discarded_not_trusted() -> None:
 def test_users_test_file(tmp_path: Path) -> None:
     file = tmp_path / "test_add.py"
     file.write_text("def test_small():\n    assert add(1, 2) == 3\n\ndef test_neg():\n    assert add(-1, -1) == -2\n")
-    v = run(FakeEngine(script([RIGHT] * 3)), "write add(a, b)", tests_file=file)["verification"]
+    v = run(FakeEngine(script([RIGHT] * 3)), "write add(a, b)", tests=read_user_tests(file))["verification"]
     assert [(t["source"], t["name"], t["passed"]) for t in v["tests"]] == [
         ("user", "test_add.py::test_small", True),
         ("user", "test_add.py::test_neg", True),

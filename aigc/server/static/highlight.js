@@ -1,54 +1,36 @@
-// A small syntax highlighter for the page: no CDN, no dependency, output built as DOM nodes (never innerHTML),
-// so text from the model can never become markup. One regular expression per language, tried left to right.
+// Syntax highlighting for the page, by Prism's tokenizer (prism.js, vendored): Prism.tokenize gives a tree of
+// tokens, and the nodes are built here with textContent (never innerHTML), so text from the model can never
+// become markup. Also the splitting of a reply into text and fenced code blocks.
 "use strict";
 (function () {
-  const KEYWORDS = {
-    python: "False None True and as assert async await break class continue def del elif else except finally for from " +
-      "global if import in is lambda nonlocal not or pass raise return try while with yield match case self",
-    javascript: "async await break case catch class const continue debugger default delete do else export extends " +
-      "false finally for function if import in instanceof let new null of return static super switch this throw " +
-      "true try typeof undefined var void while yield interface type enum implements readonly",
-    bash: "if then else elif fi for while do done case esac function in return local export echo exit set",
-    sql: "select from where insert into values update set delete create table primary key foreign references not " +
-      "null unique index and or order by group having limit join left right inner outer on as distinct default " +
-      "integer text varchar real boolean",
-    css: "",
-    html: "",
-    json: "true false null",
-  };
-  const ALIASES = { py: "python", js: "javascript", ts: "javascript", typescript: "javascript", jsx: "javascript",
-    tsx: "javascript", sh: "bash", shell: "bash", zsh: "bash", htm: "html", xml: "html", vue: "html" };
-
-  const COMMENT = { python: "#[^\\n]*", bash: "#[^\\n]*", sql: "--[^\\n]*", javascript: "\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/",
-    css: "\\/\\*[\\s\\S]*?\\*\\/", html: "<!--[\\s\\S]*?-->", json: "(?!)" };
-  const STRING = {
-    python: "[rbfuRBFU]{0,2}(?:\"\"\"[\\s\\S]*?\"\"\"|'''[\\s\\S]*?'''|\"(?:\\\\.|[^\"\\\\\\n])*\"|'(?:\\\\.|[^'\\\\\\n])*')",
-    javascript: "`(?:\\\\.|[^`\\\\])*`|\"(?:\\\\.|[^\"\\\\\\n])*\"|'(?:\\\\.|[^'\\\\\\n])*'",
-  };
-  const DEFAULT_STRING = "\"(?:\\\\.|[^\"\\\\\\n])*\"|'(?:\\\\.|[^'\\\\\\n])*'";
+  const ALIASES = { py: "python", python3: "python", js: "javascript", jsx: "javascript", mjs: "javascript",
+    ts: "typescript", tsx: "typescript", sh: "bash", shell: "bash", zsh: "bash", console: "bash",
+    html: "markup", htm: "markup", xml: "markup", vue: "markup", svg: "markup" };
+  const KNOWN = ["python", "javascript", "typescript", "bash", "sql", "markup", "css", "json"];
 
   function language(name) {
     const key = (name || "").toLowerCase();
-    return ALIASES[key] || (key in KEYWORDS ? key : "");
+    const lang = ALIASES[key] || key;
+    return KNOWN.includes(lang) && window.Prism && Prism.languages[lang] ? lang : "";
   }
 
-  const cache = {};
-  function pattern(lang) {
-    if (cache[lang]) return cache[lang];
-    const words = (KEYWORDS[lang] || "").split(" ").filter(Boolean);
-    const parts = [
-      `(${COMMENT[lang] || "(?!)"})`,
-      `(${STRING[lang] || DEFAULT_STRING})`,
-      lang === "html" ? "(<\\/?[A-Za-z][\\w-]*|\\/?>)" : "((?!))",
-      "(\\b\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?\\b)",
-      words.length ? `(\\b(?:${words.join("|")})\\b)` : "((?!))",
-      "(\\b[A-Za-z_][\\w]*(?=\\s*\\())",
-    ];
-    const flags = lang === "sql" ? "gi" : "g";
-    cache[lang] = new RegExp(parts.join("|"), flags);
-    return cache[lang];
+  function className(token) {
+    const kinds = [token.type].concat(token.alias || []);
+    return kinds.map((k) => "hl-" + String(k).replace(/[^a-z-]/gi, "")).join(" ");
   }
-  const CLASSES = ["hl-comment", "hl-string", "hl-tag", "hl-number", "hl-keyword", "hl-function"];
+
+  function append(target, content) {
+    if (typeof content === "string") {
+      target.append(document.createTextNode(content));
+    } else if (Array.isArray(content)) {
+      for (const part of content) append(target, part);
+    } else {
+      const span = document.createElement("span");
+      span.className = className(content);
+      append(span, content.content);
+      target.append(span);
+    }
+  }
 
   // Fill `target` with `code` highlighted as `lang`; returns target.
   function highlight(target, code, lang) {
@@ -58,21 +40,7 @@
       target.textContent = code;
       return target;
     }
-    const re = pattern(l);
-    re.lastIndex = 0;
-    let last = 0;
-    let m;
-    while ((m = re.exec(code)) !== null) {
-      if (m[0] === "") { re.lastIndex++; continue; }
-      if (m.index > last) target.append(document.createTextNode(code.slice(last, m.index)));
-      const group = m.slice(1).findIndex((g) => g !== undefined);
-      const span = document.createElement("span");
-      span.className = CLASSES[group] || "";
-      span.textContent = m[0];
-      target.append(span);
-      last = m.index + m[0].length;
-    }
-    if (last < code.length) target.append(document.createTextNode(code.slice(last)));
+    append(target, Prism.tokenize(code, Prism.languages[l]));
     return target;
   }
 

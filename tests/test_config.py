@@ -47,3 +47,19 @@ def test_explicit_config_file_must_exist(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("AIGC_CONFIG", str(tmp_path / "nope.toml"))
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings()
+
+
+def test_the_servers_settings_come_from_the_toml_table_the_environment_and_flags(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert (load_settings().server.port, load_settings().server.max_waiting) == (8321, 16)  # the one default
+    Path("aigc.toml").write_text('[server]\nport = 9000\nmax_waiting = 3\nallowed_hosts = ["aigc.lan"]\n')
+    s = load_settings()
+    assert (s.server.port, s.server.max_waiting, s.server.allowed_hosts) == (9000, 3, ["aigc.lan"])
+    monkeypatch.setenv("AIGC_SERVER__MAX_WAITING", "5")
+    assert load_settings().server.max_waiting == 5
+    flagged = load_settings(server={"port": 9100})  # a flag changes its key and keeps the table's others
+    assert (flagged.server.port, flagged.server.max_waiting, flagged.server.allowed_hosts) == (9100, 5, ["aigc.lan"])
+    Path("aigc.toml").write_text("[server]\nprot = 1\n")
+    with pytest.raises(ConfigError, match=r"server\.prot"):
+        load_settings()

@@ -28,9 +28,9 @@ from aigc.project.design import with_standard_parts
 from aigc.project.draft import check_scope, spec_from_requirement
 from aigc.project.functions import RuleOutcome
 from aigc.project.openapi import spec_from_openapi
-from aigc.project.probe import build_plan
+from aigc.project.probe import ProbeResult, build_plan, probe
 from aigc.project.rules import code_rules, without_model
-from aigc.project.runner import ProbeResult, TestRun, probe, project_env, run_tests
+from aigc.project.runner import TestRun, project_env, run_tests
 from aigc.project.scaffold import render
 from aigc.project.spec import AppSpec
 from aigc.sandbox import Sandbox

@@ -1,14 +1,24 @@
-"""The probe plan: every endpoint of a spec, called over HTTP in an order that works (accounts first,
-referenced rows before the rows that point at them, deletes last), with the status each must answer."""
+"""The probe: every endpoint of a spec, called over HTTP against the started app in the sandbox, in an order
+that works (accounts first, referenced rows before the rows that point at them, deletes last), with the
+status each must answer. Here: the plan, running it (probe_main.py is the script that runs in the
+sandbox, beside the app), and reading its report back."""
 
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
+
 from aigc.project.fields import PASSWORD_MIN, max_length
+from aigc.project.runner import project_files
 from aigc.project.spec import AppSpec, EndpointSpec, EntitySpec, FieldSpec
+from aigc.sandbox import Limits, Sandbox
 
 
 @dataclass(frozen=True)
@@ -174,3 +184,60 @@ def _deletes(eps: list[EndpointSpec], entity: EntitySpec, token: bool) -> list[S
             note=f"delete the {entity.name}",
         )
     ]
+
+
+PROBE_LIMITS = Limits(timeout_s=120, cpu_s=120, memory_mb=1024, processes=256)
+
+
+class ProbeStep(TypedDict):
+    """One request of the probe, as the probe script in the sandbox reports it."""
+
+    method: str
+    path: str
+    expect: int
+    status: int | None  # None: no answer, or not the page it should be
+    ok: bool
+    note: str  # what the step is for
+    answer: str  # the start of a wrong answer
+
+
+class _ProbeOutput(TypedDict):
+    started: bool
+    steps: list[ProbeStep]
+    log: str
+
+
+_PROBE_OUTPUT = TypeAdapter(_ProbeOutput)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    started: bool
+    steps: list[ProbeStep] = field(default_factory=list)
+    log: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.started and bool(self.steps) and all(s["ok"] for s in self.steps)
+
+
+def probe(folder: Path, plan: Plan, python: Path, sandbox: Sandbox) -> ProbeResult:
+    """Start the app as its README says (uvicorn backend.main:app) in the sandbox and walk `plan` over HTTP."""
+    script = (resources.files("aigc.project") / "probe_main.py").read_text(encoding="utf-8")
+    files = {**project_files(folder), "_aigc_probe.py": script, "_aigc_plan.json": json.dumps(plan.to_json())}
+    result = sandbox.run(
+        [str(python), "_aigc_probe.py", "_aigc_plan.json"], files, limits=PROBE_LIMITS, extra_ro=[python.parent.parent]
+    )
+    return probe_result(result.stdout, result.stderr, result.status)
+
+
+def probe_result(stdout: str, stderr: str, status: str) -> ProbeResult:
+    """The probe script's report (its last line of output), checked against ProbeStep's types: written in the
+    sandbox, next to the app, so read as untrusted. Whether a step passed is decided here."""
+    try:
+        data = _PROBE_OUTPUT.validate_json(stdout.strip().splitlines()[-1])
+    except (ValidationError, IndexError):
+        return ProbeResult(False, [], (stdout + stderr)[-4000:] or status)
+    for step in data["steps"]:
+        step["ok"] = step["status"] == step["expect"]
+    return ProbeResult(data["started"], data["steps"], data["log"][-4000:])

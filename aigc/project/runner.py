@@ -10,7 +10,6 @@ CI, say) never share an environment whose .pth points into the other one.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 import shutil
@@ -22,23 +21,18 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 
 import defusedxml.ElementTree as defused
 import httpx
 from defusedxml import DefusedXmlException
-from pydantic import TypeAdapter, ValidationError
-from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
 from aigc.errors import AigcError
 from aigc.project import files
-from aigc.project.probe import Plan
 from aigc.sandbox import Limits, Sandbox
 
 TEST_LIMITS = Limits(timeout_s=300, cpu_s=300, memory_mb=2048, processes=256, output_bytes=2_000_000)
-PROBE_LIMITS = Limits(timeout_s=120, cpu_s=120, memory_mb=1024, processes=256)
 
 
 class ProjectEnvError(AigcError):
@@ -164,60 +158,6 @@ def run_tests(folder: Path, python: Path, sandbox: Sandbox) -> TestRun:
     output = result.stdout + result.stderr
     outcomes = parse_junit(result.files[JUNIT]) if JUNIT in result.files else []
     return TestRun(result.status, outcomes, result.duration_s, output[-6000:])
-
-
-class ProbeStep(TypedDict):
-    """One request of the probe, as the probe script in the sandbox reports it."""
-
-    method: str
-    path: str
-    expect: int
-    status: int | None  # None: no answer, or not the page it should be
-    ok: bool
-    note: str  # what the step is for
-    answer: str  # the start of a wrong answer
-
-
-class _ProbeOutput(TypedDict):
-    started: bool
-    steps: list[ProbeStep]
-    log: str
-
-
-_PROBE_OUTPUT = TypeAdapter(_ProbeOutput)
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    started: bool
-    steps: list[ProbeStep] = field(default_factory=list)
-    log: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.started and bool(self.steps) and all(s["ok"] for s in self.steps)
-
-
-def probe(folder: Path, plan: Plan, python: Path, sandbox: Sandbox) -> ProbeResult:
-    """Start the app as its README says (uvicorn backend.main:app) in the sandbox and walk `plan` over HTTP."""
-    script = (resources.files("aigc.project") / "probe_main.py").read_text(encoding="utf-8")
-    files = {**project_files(folder), "_aigc_probe.py": script, "_aigc_plan.json": json.dumps(plan.to_json())}
-    result = sandbox.run(
-        [str(python), "_aigc_probe.py", "_aigc_plan.json"], files, limits=PROBE_LIMITS, extra_ro=[python.parent.parent]
-    )
-    return probe_result(result.stdout, result.stderr, result.status)
-
-
-def probe_result(stdout: str, stderr: str, status: str) -> ProbeResult:
-    """The probe script's report (its last line of output), checked against ProbeStep's types: written in the
-    sandbox, next to the app, so read as untrusted. Whether a step passed is decided here."""
-    try:
-        data = _PROBE_OUTPUT.validate_json(stdout.strip().splitlines()[-1])
-    except (ValidationError, IndexError):
-        return ProbeResult(False, [], (stdout + stderr)[-4000:] or status)
-    for step in data["steps"]:
-        step["ok"] = step["status"] == step["expect"]
-    return ProbeResult(data["started"], data["steps"], data["log"][-4000:])
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,8 @@ def test_project_passes_its_tests_and_answers_every_endpoint(
 
 def test_a_broken_project_is_reported_not_done(box: Sandbox, home: Path, tmp_path: Path) -> None:
     """The report must not claim what it did not prove: break the app after writing, and check again."""
-    from aigc.project.probe import build_plan
-    from aigc.project.runner import probe, project_env, run_tests
+    from aigc.project.probe import build_plan, probe
+    from aigc.project.runner import project_env, run_tests
 
     out = tmp_path / "app"
     build_project(REGISTRATION, out, home=home, source="spec", sandbox=box)

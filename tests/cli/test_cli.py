@@ -116,6 +116,17 @@ def test_model_list_info_and_config_show() -> None:
     assert "secret-key" not in r.stdout
 
 
+def test_config_show_lists_the_servers_settings_with_where_each_comes_from(tmp_path: Path) -> None:
+    (tmp_path / "aigc.toml").write_text("[server]\nport = 9000\n")
+    env = {"AIGC_CONFIG": str(tmp_path / "aigc.toml"), "AIGC_SERVER__MAX_WAITING": "3"}
+    r = run_aigc("config", "show", env=env)
+    assert r.returncode == 0, r.stderr
+    rows = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if line.count("│") >= 4}
+    assert "9000" in rows["server.port"] and "[server] in" in rows["server.port"]
+    assert "3" in rows["server.max_waiting"] and "AIGC_SERVER__MAX_WAITING" in rows["server.max_waiting"]
+    assert "8321" not in r.stdout and "default" in rows["server.host"]
+
+
 def test_bad_config_exits_2() -> None:
     r = run_aigc("config", "show", env={"AIGC_N_CTX": "lots"})
     assert r.returncode == 2

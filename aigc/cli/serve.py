@@ -10,7 +10,6 @@ import typer
 
 from aigc.cli import options as o
 from aigc.cli.render import err
-from aigc.errors import UsageError
 
 
 def _logging(verbose: bool) -> None:
@@ -77,7 +76,6 @@ def serve(
 
     from aigc.server.app import create_app
     from aigc.server.config import ServerConfig
-    from aigc.server.security import check_bind, read_keys
 
     flags = {
         "host": host,
@@ -91,13 +89,9 @@ def serve(
         "max_body_bytes": None if max_body_mb is None else int(max_body_mb * 1024 * 1024),
     }
     settings = o.settings_from(locals(), server={k: v for k, v in flags.items() if v is not None})
-    server = settings.server
-    keys = read_keys(server.api_key_file) if server.api_key_file is not None else []
-    check_bind(server.host, keys)  # before the model loads
-    defaults = o.params_from(settings)  # greedy unless a temperature is set, as aigc gen's first candidate
-    if defaults.max_tokens > server.max_tokens_limit:
-        raise UsageError(f"max_tokens {defaults.max_tokens} is above --max-tokens-limit {server.max_tokens_limit}")
-    config = ServerConfig.from_settings(settings, defaults, keys)
+    # greedy unless a temperature is set, as aigc gen's first candidate; checked before the model loads
+    config = ServerConfig.from_settings(settings, o.params_from(settings))
+    keys = config.api_keys
     eng = o.engine_from(settings)
     app = create_app(eng, config)
     _logging(verbose)

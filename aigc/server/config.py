@@ -11,7 +11,9 @@ from pydantic import ConfigDict, Field
 
 from aigc.config import ServerSettings, Settings
 from aigc.engines.base import GenerationParams
+from aigc.errors import UsageError
 from aigc.server.errors import ApiError
+from aigc.server.security import check_bind, read_keys
 
 
 class ServerConfig(ServerSettings):
@@ -24,8 +26,17 @@ class ServerConfig(ServerSettings):
     temperature: float | None = None  # the temperature the server was started with; None: each task's own
 
     @classmethod
-    def from_settings(cls, settings: Settings, defaults: GenerationParams, api_keys: list[str]) -> ServerConfig:
+    def from_settings(cls, settings: Settings, defaults: GenerationParams) -> ServerConfig:
+        """The config a server starts with, refused (UsageError) when the settings cannot be served safely:
+        an address beyond loopback without keys, or a default max_tokens above the limit."""
         server = settings.server
+        api_keys = read_keys(server.api_key_file) if server.api_key_file is not None else []
+        check_bind(server.host, api_keys)
+        if defaults.max_tokens > server.max_tokens_limit:
+            raise UsageError(
+                f"max_tokens {defaults.max_tokens} is above the server's limit {server.max_tokens_limit} "
+                "(--max-tokens-limit)"
+            )
         data_dir = (server.data_dir or settings.home / "server").expanduser()
         fields = server.model_dump(exclude={"data_dir"})
         return cls(

@@ -56,6 +56,15 @@ def test_binding_beyond_loopback_needs_keys(tmp_path: Path) -> None:
     assert r.returncode == 2 and "cannot read the API key file" in r.stderr
 
 
+def test_a_settings_file_cannot_expose_the_server_without_keys(tmp_path: Path) -> None:
+    toml = tmp_path / "aigc.toml"
+    toml.write_text('[server]\nhost = "0.0.0.0"\n')
+    r = run_aigc("serve", "--engine", "fake", env={"AIGC_CONFIG": str(toml)})
+    assert r.returncode == 2 and "refusing to serve on 0.0.0.0 without API keys" in r.stderr
+    r = run_aigc("serve", "--engine", "fake", env={"AIGC_SERVER__HOST": "192.168.1.5"})
+    assert r.returncode == 2 and "without API keys" in r.stderr
+
+
 def test_no_cors_unless_configured(serve: ServerFactory) -> None:
     plain = serve()
     r = httpx.get(plain.url + "/api/health", headers={"Origin": "http://evil.example"})

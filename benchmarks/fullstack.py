@@ -46,7 +46,7 @@ def run_one(requirement: str, engine: Engine, home: Path) -> dict[str, object]:
     start = time.perf_counter()
     row: dict[str, object] = {"requirement": requirement}
     try:
-        engine.llama.reset()  # type: ignore[attr-defined]  # the same cache state for every requirement
+        engine.forget_cache()  # type: ignore[attr-defined]  # the same cache state for every requirement
         source = project_spec(requirement=requirement, spec_file=None, openapi=None, engine_factory=lambda: engine)
         spec_s = time.perf_counter() - start
         with tempfile.TemporaryDirectory() as tmp:  # as `aigc new` does: rules and actions written by the model

@@ -202,7 +202,7 @@ def speed(engines: dict[str, GPTEngine], llama: LlamaCppEngine, rounds: int) -> 
         for name in names[r % len(names) :] + names[: r % len(names)]:  # a different side first each round
             engine = sides[name]
             if engine is llama:
-                llama.llama.reset()
+                llama.forget_cache()
             done = engine.complete(request)
             assert done.usage.completion_tokens == 128, f"{name} stopped at {done.usage.completion_tokens} tokens"
             rates[name].append(done.timings.tokens_per_s)

@@ -85,7 +85,7 @@ CASES = [
 
 def run_one(c: dict[str, Any], engine: Any, box: Sandbox) -> dict[str, Any]:
     start = time.perf_counter()
-    engine.llama.reset()  # the same cache state for every case
+    engine.forget_cache()  # the same cache state for every case
     result = code_rules(c["spec"], engine, GenerationParams(max_tokens=512, seed=0), sandbox=box)
     (outcome,) = result.outcomes
     row: dict[str, Any] = {"rule": c["rule"], "status": outcome.status, "why": outcome.why,

@@ -71,7 +71,7 @@ def rate(start: float, times: list[float], tokens: int) -> Run:
 
 
 def direct(engine: LlamaCppEngine, request: Request) -> Run:
-    engine.llama.reset()  # the server's cache may hold the prompt; the decode rate does not depend on it
+    engine.forget_cache()  # the server's cache may hold the prompt; the decode rate does not depend on it
     start = time.perf_counter()
     times: list[float] = []
     tokens = 0

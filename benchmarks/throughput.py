@@ -77,7 +77,7 @@ def bench_llamacpp(rounds: int, tokens: int) -> dict[str, float]:
     prompt = engine.render_chat(request)
 
     def ours() -> Run:
-        engine.llama.reset()  # forget the KV cache: every run evaluates the whole prompt
+        engine.forget_cache()  # forget the KV cache: every run evaluates the whole prompt
         counts: list[int] = []
 
         def pieces() -> Iterator[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -138,6 +138,27 @@ class Engine(Protocol):
     def stream(self, request: Request) -> Iterator[Chunk]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class DecodesTogether(Protocol):
+    """An engine that decodes several one-choice requests at once (llama.cpp: parallel sequences of one
+    batch; the openai engine: concurrent requests, which a server like vLLM batches)."""
+
+    def decode_together(
+        self, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+    ) -> list[Completion]: ...
+
+
+def complete_together(
+    engine: Engine, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+) -> list[Completion]:
+    """One completion per one-choice request, the first one's text streamed to `on_text`: decoded together
+    where the engine can, else one after another."""
+    if isinstance(engine, DecodesTogether):
+        return engine.decode_together(requests, on_text)
+    first = collect(engine.stream(requests[0]), engine.model_name, on_text)
+    return [first] + [collect(engine.stream(r), engine.model_name) for r in requests[1:]]
 
 
 class Stopwatch:

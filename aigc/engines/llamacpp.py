@@ -1,41 +1,50 @@
 """The embedded engine: llama-cpp-python over a GGUF file, on the CPU.
 
 One loaded model per process (loading is the slow part). The chat template comes from the GGUF.
-Decoding runs on `Llama.generate`, so every token is counted and timed exactly; text is decoded
-incrementally (UTF-8 safe) and held back only while it could still become a stop string.
-The prompt's KV cache is reused across calls that share a prefix (n samples, repair rounds).
+Decoding runs in aigc.engines.sequences: the n answers of a request are parallel sequences of one batch
+sharing the prompt's KV cache, each with its own sampler and seed; every token is counted and timed, text is
+decoded incrementally (UTF-8 safe) and held back only while it could still become a stop string. The
+prompt's KV cache is reused across calls that share a prefix (repair rounds, chat turns).
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import os
-import random
 import threading
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from aigc.engines.base import (
     Chunk,
     Completion,
-    FinishReason,
-    GenerationParams,
     Request,
     Stopwatch,
-    Usage,
-    complete_by_streams,
+    collect,
+    merge_completions,
+    one_choice_requests,
 )
 from aigc.engines.schema import check_schema
-from aigc.engines.stops import StopFilter
+from aigc.engines.sequences import MAX_SEQUENCES, Sequences, groups
 from aigc.errors import ContextOverflow, GenerationError, ModelCorrupted
 
 log = logging.getLogger(__name__)
 
-_LOADED: dict[tuple[str, int, int], Any] = {}
+
+@dataclass
+class _Loaded:
+    """A loaded model, the lock every engine on it holds while it generates, and its decoding context."""
+
+    llm: Any
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sequences: Sequences | None = None
+
+
+_LOADED: dict[tuple[str, int, int], _Loaded] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -94,6 +103,10 @@ def _without_extra_buffer_types() -> Iterator[None]:
 
 def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
     """The process-wide Llama for these settings, loading it on first use."""
+    return _load(path, n_ctx, threads).llm
+
+
+def _load(path: Path, n_ctx: int, threads: int) -> _Loaded:
     key = (str(path), n_ctx, threads)
     with _LOAD_LOCK:
         if key not in _LOADED:
@@ -102,7 +115,7 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
             guard = _without_extra_buffer_types() if cpu_has_amx() else nullcontext()
             try:
                 with guard:
-                    _LOADED[key] = Llama(
+                    llm = Llama(
                         model_path=str(path),
                         n_ctx=n_ctx,
                         n_threads=threads,
@@ -114,6 +127,7 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
                     f"llama.cpp could not load {path}: {exc}. If it is a catalogue model, run "
                     "'aigc model verify NAME' to check and rebuild it."
                 ) from exc
+            _LOADED[key] = _Loaded(llm)
         return _LOADED[key]
 
 
@@ -121,9 +135,10 @@ class LlamaCppEngine:
     def __init__(self, model_path: Path, *, name: str | None = None, n_ctx: int = 8192, threads: int | None = None):
         self.model_path = model_path
         self.threads = threads or physical_cores()
-        self._llm = load_llama(model_path, n_ctx, self.threads)
+        self._loaded = _load(model_path, n_ctx, self.threads)
+        self._llm = self._loaded.llm
         self._name = name or model_path.stem
-        self._lock = threading.Lock()  # one generation at a time on the shared model
+        self._lock = self._loaded.lock  # one generation at a time on the shared model
         self._formatter = self._chat_formatter()
 
     @property
@@ -182,97 +197,64 @@ class LlamaCppEngine:
         check_schema(p.json_schema or {})
         return LlamaGrammar.from_json_schema(json.dumps(p.json_schema), verbose=False)
 
+    def _sequences(self) -> Sequences:
+        """The model's decoding context, made at its first generation (call with the lock held)."""
+        if self._loaded.sequences is None:
+            self._loaded.sequences = Sequences(self._llm)
+        return self._loaded.sequences
+
+    def forget_cache(self) -> None:
+        """Drop the cached prompt: the next call evaluates its whole prompt (as a first call does)."""
+        with self._lock:
+            self._llm.reset()
+            if self._loaded.sequences is not None:
+                self._loaded.sequences.forget()
+
     def stream(self, request: Request) -> Iterator[Chunk]:
         if request.params.n != 1:
             raise ValueError("stream() serves one choice; use complete() for n > 1")
-        tokens = self.prompt_tokens(request)
-        p = request.params
-        if len(tokens) + p.max_tokens > self.context_size:
-            raise ContextOverflow(len(tokens), p.max_tokens, self.context_size)
+        tokens = self._fitting_prompt(request)
         grammar = self._grammar(request)
-        with self._lock:
-            yield from self._decode(tokens, request, grammar)
+        with self._lock, closing(self._sequences().run(tokens, [request.params], [grammar])) as run:
+            for _, chunk in run:
+                yield chunk
 
-    def _decode(self, tokens: list[int], request: Request, grammar: Any) -> Iterator[Chunk]:
-        import llama_cpp
-
-        llm, p = self._llm, request.params
-        seed = p.seed if p.seed is not None else random.randrange(2**31)
-        vocab = llm._model.vocab
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = StopFilter(p.stop)
-        watch = Stopwatch()
-        count = 0
-        finish: FinishReason = "length"
-        generator = (
-            self._constrained(tokens, p, grammar, seed) if grammar is not None else self._sampled(tokens, p, seed)
-        )
-        try:
-            for token in generator:
-                watch.token()
-                if llama_cpp.llama_vocab_is_eog(vocab, token):
-                    finish = "stop"
-                    break
-                count += 1
-                text = stops.feed(decoder.decode(llm.detokenize([token])))
-                if text:
-                    yield Chunk(text=text)
-                if stops.stopped:
-                    finish = "stop"
-                    break
-                if count >= p.max_tokens:
-                    break
-        except GeneratorExit:
-            finish = "cancelled"
-            raise
-        finally:
-            generator.close()
-        tail = stops.feed(decoder.decode(b"", final=True)) + ("" if stops.stopped else stops.flush())
-        if tail:
-            yield Chunk(text=tail)
-        yield Chunk(done=True, finish_reason=finish, usage=Usage(len(tokens), count), timings=watch.timings(count))
-
-    def _sampled(self, tokens: list[int], p: GenerationParams, seed: int) -> Generator[int, None, None]:
-        """llama.cpp's sampler chain through Llama.generate (reusing the cached prompt prefix)."""
-        self._llm.set_seed(seed)
-        generator = self._llm.generate(
-            tokens, top_k=p.top_k, top_p=p.top_p, min_p=0.05, temp=p.temperature, repeat_penalty=1.0
-        )
-        try:
-            yield from generator
-        finally:
-            generator.close()
-
-    def _constrained(
-        self, tokens: list[int], p: GenerationParams, grammar: Any, seed: int
-    ) -> Generator[int, None, None]:
-        """Tokens under a grammar, which is asked only about the picked token (see aigc.engines.grammar)."""
-        import llama_cpp
-        import numpy as np
-
-        from aigc.engines.grammar import GrammarSampler, pick
-
-        llm = self._llm
-        n_vocab = llm.n_vocab()
-        rng = np.random.default_rng(seed)
-        sampler = GrammarSampler(llm._model.vocab, grammar, n_vocab)
-        try:
-            llm.reset()
-            llm.eval(tokens)
-            while True:
-                raw = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
-                logits = np.ctypeslib.as_array(raw, shape=(n_vocab,)).copy()
-                token = pick(logits, p, rng)
-                if not sampler.allows(token):
-                    token = pick(sampler.mask(logits), p, rng)
-                sampler.accept(token)
-                yield token
-                llm.eval([token])
-        finally:
-            sampler.close()
+    def _fitting_prompt(self, request: Request) -> list[int]:
+        tokens = self.prompt_tokens(request)
+        if len(tokens) + request.params.max_tokens > self.context_size:
+            raise ContextOverflow(len(tokens), request.params.max_tokens, self.context_size)
+        return tokens
 
     def complete(self, request: Request) -> Completion:
-        return complete_by_streams(self.stream, request, self._name)
+        if request.params.n == 1:
+            return collect(self.stream(request), self._name)
+        watch = Stopwatch()
+        done = merge_completions(self.decode_together(one_choice_requests(request)), self._name)
+        return replace(done, timings=replace(done.timings, total_s=watch.timings(0).total_s))
+
+    def decode_together(
+        self, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+    ) -> list[Completion]:
+        """One completion per one-choice request, decoded as parallel sequences of one batch when the
+        requests share their prompt (n candidates, samples of a repair), else one after another. The first
+        request's text goes to `on_text` as it is decoded."""
+        prompts = [self._fitting_prompt(r) for r in requests]
+        grammars = [self._grammar(r) for r in requests]
+        if any(p != prompts[0] for p in prompts):
+            first = [collect(self.stream(requests[0]), self._name, on_text)]
+            return first + [collect(self.stream(r), self._name) for r in requests[1:]]
+        done: list[Completion] = []
+        room = self.context_size - len(prompts[0])
+        for group in groups([r.params.max_tokens for r in requests], room, MAX_SEQUENCES):
+            pieces: dict[int, list[Chunk]] = {i: [] for i in group}
+            params = [requests[i].params for i in group]
+            with self._lock, closing(self._sequences().run(prompts[0], params, [grammars[i] for i in group])) as run:
+                for slot, chunk in run:
+                    pieces[group[slot]].append(chunk)
+                    if group[slot] == 0 and on_text is not None and chunk.text:
+                        on_text(chunk.text)
+            done += [collect(iter(pieces[i]), self._name) for i in group]
+        return done
 
     def close(self) -> None:
-        pass  # the model stays loaded for the life of the process; see load_llama
+        pass  # the model and its contexts stay loaded for the life of the process; see load_llama

@@ -7,7 +7,7 @@ serve them together. Backend exceptions become aigc errors that name the server'
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -190,10 +190,21 @@ class OpenAIEngine:
             return collect(self.stream(one), self.model_name)
         seeds = [None if one.params.seed is None else one.params.seed + i for i in range(n)]
         requests = [replace(one, params=replace(one.params, seed=s)) for s in seeds]
-        # All n in flight at once: a batching server serves them together.
-        with ThreadPoolExecutor(max_workers=min(n, 32)) as pool:
-            results = list(pool.map(lambda r: collect(self.stream(r), self.model_name), requests))
-        return merge_completions(results, self.model_name)
+        return merge_completions(self.decode_together(requests), self.model_name)
+
+    def decode_together(
+        self, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+    ) -> list[Completion]:
+        """All requests in flight at once, so that a batching server serves them together; the first one's
+        text goes to `on_text` as it streams."""
+
+        def one(request: Request) -> Completion:
+            return collect(self.stream(request), self.model_name)
+
+        with ThreadPoolExecutor(max_workers=min(len(requests), 32)) as pool:
+            rest = [pool.submit(one, r) for r in requests[1:]]
+            first = collect(self.stream(requests[0]), self.model_name, on_text)
+            return [first] + [f.result() for f in rest]
 
     def close(self) -> None:
         self._client.close()

@@ -15,11 +15,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from aigc.engines.base import Chunk, Completion, Engine, Request, complete_by_streams
+from aigc.engines.base import (
+    Chunk,
+    Completion,
+    Engine,
+    Request,
+    collect,
+    complete_together,
+    merge_completions,
+    one_choice_requests,
+)
 from aigc.errors import AigcError
 
 
@@ -130,8 +139,24 @@ class QueuedEngine:
                 raise Cancelled(f"the client went away; generation stopped after {time.perf_counter() - started:.1f} s")
 
     def complete(self, request: Request) -> Completion:
-        # One choice per turn, so a long n does not hold the model while others wait.
-        return complete_by_streams(self.stream, request, self.model_name)
+        if request.params.n == 1:
+            return collect(self.stream(request), self.model_name)
+        return merge_completions(self.decode_together(one_choice_requests(request)), self.model_name)
+
+    def decode_together(
+        self, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+    ) -> list[Completion]:
+        """The requests in one turn: decoded together they cost about one answer. A cancel stops them at the
+        first request's next piece of text."""
+
+        def tap(text: str) -> None:
+            if self.cancel.is_set():
+                raise Cancelled("the client went away; generation stopped")
+            if on_text is not None:
+                on_text(text)
+
+        with self._queue.turn(self.cancel):
+            return complete_together(self._queue.inner, requests, tap)
 
     def close(self) -> None:
         pass  # the queue's engine lives as long as the server

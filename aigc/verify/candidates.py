@@ -18,7 +18,8 @@ from aigc.engines.base import (
     Request,
     Timings,
     Usage,
-    collect,
+    complete_together,
+    one_choice_requests,
 )
 from aigc.prompts import render
 from aigc.verify.report import Verification
@@ -107,15 +108,16 @@ def draw(
     on_text: Callable[[str], None] | None = None,
     on_sampling: Callable[[int], None] | None = None,
 ) -> list[tuple[str, Completion]]:
-    """params.n answers to one prompt, labelled by origin: the first ("greedy") streamed to `on_text`, the
-    others ("sample") drawn in one request at `sample_temperature`, with the next seed when one is set."""
-    first_params = replace(params, n=1, temperature=first_temperature)
-    first = collect(engine.stream(Request.chat(messages, first_params)), engine.model_name, on_text)
-    drawn = [("greedy", first)]
+    """params.n answers to one prompt, decoded together where the engine can (complete_together), labelled
+    by origin: the first ("greedy", at `first_temperature`) streamed to `on_text`, the others ("sample") at
+    `sample_temperature`, seeded one after another from the next seed when one is set."""
+    first = replace(params, n=1, temperature=first_temperature)
+    requests = [Request.chat(messages, first)]
     if params.n > 1:
         if on_sampling is not None:
             on_sampling(params.n - 1)
         seed = None if params.seed is None else params.seed + 1
-        rest = replace(params, n=params.n - 1, temperature=sample_temperature, seed=seed)
-        drawn.append(("sample", engine.complete(Request.chat(messages, rest))))
-    return drawn
+        rest = Request.chat(messages, replace(params, n=params.n - 1, temperature=sample_temperature, seed=seed))
+        requests += one_choice_requests(rest)
+    done = complete_together(engine, requests, on_text)
+    return [("greedy", done[0])] + [("sample", c) for c in done[1:]]

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_streaming_order_matches_the_complete_answer(engine: LlamaCppEngine) -> 
     arrivals: list[tuple[float, str]] = []
     # Greedy decoding repeats itself only from the same KV-cache state: a prompt evaluated in other batch
     # splits (a reused prefix) differs in the last float bits, which can flip a near-tie. Start cold each time.
-    engine.llama.reset()
+    engine.forget_cache()
     for chunk in engine.stream(request):
         if chunk.text:
             arrivals.append((time.perf_counter(), chunk.text))
@@ -62,7 +63,7 @@ def test_streaming_order_matches_the_complete_answer(engine: LlamaCppEngine) -> 
             final = chunk
     assert len(arrivals) > 5, "text arrives in many pieces, not all at the end"
     assert arrivals[-1][0] - arrivals[0][0] > 0
-    engine.llama.reset()
+    engine.forget_cache()
     whole = engine.complete(request)
     assert "".join(t for _, t in arrivals) == whole.text  # greedy: same text either way
     assert final.usage == whole.usage
@@ -187,9 +188,9 @@ def test_fast_grammar_decoding_picks_the_same_tokens_as_llama_cpp_python(engine:
     request = Request.chat([Message("user", "Tell me about a table of books, in a sentence.")],
                            GenerationParams(max_tokens=24, temperature=0, json_schema=schema))  # fmt: skip
     tokens = engine.prompt_tokens(request)
-    engine.llama.reset()
+    engine.forget_cache()
     ours = engine.complete(request).text
-    engine.llama.reset()
+    engine.forget_cache()
     grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
     theirs = []
     for token in engine.llama.generate(tokens, temp=0, top_k=40, top_p=0.95, min_p=0.05, grammar=grammar):
@@ -198,3 +199,43 @@ def test_fast_grammar_decoding_picks_the_same_tokens_as_llama_cpp_python(engine:
         theirs.append(token)
     assert ours.startswith("{")
     assert ours == engine.llama.detokenize(theirs).decode("utf-8", "replace")
+
+
+def test_candidates_decoded_together_are_the_ones_decoded_alone(engine: LlamaCppEngine) -> None:
+    """n answers to one prompt share its KV cache and one batch per step; each has its own sampler. Greedy
+    text is exactly what it is alone; a sampled answer keeps its settings and stops on its own."""
+    messages = [Message("user", "Write a Python function that checks whether a number is prime.")]
+    greedy = Request.chat(messages, GenerationParams(max_tokens=32, temperature=0.0))
+    sampled = [
+        Request.chat(messages, GenerationParams(max_tokens=m, temperature=0.8, seed=s)) for s, m in ((7, 20), (8, 32))
+    ]
+    engine.forget_cache()
+    alone = engine.complete(greedy)
+    streamed: list[str] = []
+    engine.forget_cache()
+    together = engine.decode_together([greedy, *sampled], on_text=streamed.append)
+    assert together[0].text == alone.text and together[0].usage == alone.usage
+    assert "".join(streamed) == together[0].text  # the first answer streams while all are decoded
+    assert together[1].usage.completion_tokens <= 20 and together[2].usage.completion_tokens <= 32
+    assert together[1].usage.completion_tokens == 20 or together[1].finish_reason == "stop"
+    assert len({c.text for c in together}) > 1  # the samples are not copies of the greedy answer
+
+
+def test_requests_that_do_not_fit_one_context_together_are_decoded_in_groups(engine: LlamaCppEngine) -> None:
+    room = engine.context_size // 2  # two such answers fit the context of 4096 with the prompt, three do not
+    params = GenerationParams(max_tokens=room - 64, temperature=0.0, stop=(" 6",))
+    request = Request(prompt="1, 2, 3,", params=params)
+    done = engine.decode_together([request, request, request])
+    assert [c.text for c in done] == [done[0].text] * 3
+    assert done[0].text.startswith(" 4, 5,") and all(c.finish_reason == "stop" for c in done)
+
+
+def test_a_stream_closed_halfway_leaves_the_engine_ready(engine: LlamaCppEngine) -> None:
+    request = Request.chat([Message("user", "Count from 1 to 50.")], GenerationParams(max_tokens=40, temperature=0.0))
+    stream = engine.stream(request)
+    next(stream)
+    stream.close()
+    engine.forget_cache()
+    full = engine.complete(request)
+    again = engine.complete(replace(request, params=replace(request.params, n=2, temperature=0.8, seed=3)))
+    assert full.usage.completion_tokens == 40 and len(again.choices) == 2

@@ -28,7 +28,7 @@ REGISTRATION_EN = (
 
 
 def build(requirement: str, engine: LlamaCppEngine, tmp_path: Path) -> ProjectReport:
-    engine.llama.reset()  # greedy answers depend on the cache state: start each from the same one
+    engine.forget_cache()  # greedy answers depend on the cache state: start each from the same one
     drafted = spec_from_requirement(requirement, engine, GenerationParams())
     report = build_project(drafted.spec, tmp_path / "app", home=tmp_path / "home", source="requirement",
                            sandbox=Sandbox(backend="bwrap"))  # fmt: skip
@@ -90,7 +90,7 @@ def test_a_business_rule_becomes_a_wired_check_or_says_why_not(engine: LlamaCppE
     from aigc.project.rules import code_rules
     from tests.project.test_rules import bare_shop
 
-    engine.llama.reset()
+    engine.forget_cache()
     spec = bare_shop(["the sale price must not be higher than the price"])
     box = Sandbox(backend="bwrap")
     coded = code_rules(spec, engine, GenerationParams(max_tokens=300, seed=0), sandbox=box, candidates=2)

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def live(engine: LlamaCppEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("serve")
-    config = config_for(tmp, tmp / "home", defaults=GenerationParams(max_tokens=32, temperature=0.0))
+    config = config_for(tmp, tmp / "home", defaults=GenerationParams(max_tokens=32, temperature=0.0), temperature=0.0)
+    # greedy everywhere, the page's chat too (a conversation samples at 0.3 unless the server is started with one)
     served, handle = start(engine, config)
     yield served
     handle.stop()

@@ -116,4 +116,6 @@ def test_verifying_samples_the_measured_default_of_five_candidates() -> None:
     generate(REQ, engine, GenerationParams(max_tokens=200), verify=True)
     greedy = [r.params for r in engine.requests if r.params.temperature == 0]
     sampled = [r.params for r in engine.requests if r.params.temperature > 0]
-    assert greedy[0].n == 1 and sampled[0].n == 4  # one greedy candidate, then four sampled in one request
+    # one greedy candidate and four sampled ones, each a one-choice request (an engine decodes them together)
+    assert greedy[0].n == 1 and [p.n for p in sampled[:4]] == [1] * 4
+    assert [p.seed for p in sampled[1:4]] == [sampled[0].seed + i for i in (1, 2, 3)]  # type: ignore[operator]

@@ -1,7 +1,10 @@
 """HumanEval: raw greedy pass@1 against verified pass@1, same model and settings, side by side.
 
     .venv/bin/python benchmarks/humaneval_verified.py [--limit N] [--mode both|raw|verified]
-        [--candidates 5] [--max-rounds 2] [--model 0.5b] [--out DIR]
+        [--candidates 5] [--max-rounds 2] [--model 0.5b] [--out DIR] [--benchmark FILE.jsonl]
+
+--benchmark runs the same comparison on a task file `aigc eval` reads (benchmarks/data/zh-dev.jsonl and
+zh-held.jsonl: the Chinese requirements benchmark) instead of HumanEval.
 
 This is `aigc eval humaneval` run twice, once per pipeline, into DIR/raw and DIR/verified (ordinary run
 folders: `aigc eval report DIR/raw` re-renders one), followed by a comparison on the tasks both runs
@@ -31,7 +34,7 @@ from aigc.verify.candidates import DEFAULT_VERIFY_CANDIDATES  # noqa: E402
 
 def run(mode: str, args: argparse.Namespace, engine: object, folder: Path) -> RunReport:
     settings = EvalSettings(
-        benchmark="humaneval", model=engine.model_name, pipeline=mode,  # type: ignore[attr-defined, arg-type]
+        benchmark=args.benchmark, model=engine.model_name, pipeline=mode,  # type: ignore[attr-defined, arg-type]
         max_tokens=args.max_tokens, seed=args.seed, limit=args.limit or None,
         candidates=args.candidates, max_rounds=args.max_rounds,
         command=" ".join(shlex.quote(a) for a in ["python", "benchmarks/humaneval_verified.py", *sys.argv[1:]]),
@@ -51,7 +54,8 @@ def run(mode: str, args: argparse.Namespace, engine: object, folder: Path) -> Ru
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--limit", type=int, default=0, help="first N tasks only (0: all 164)")
+    parser.add_argument("--benchmark", default="humaneval", help="humaneval, or a task file aigc eval reads")
+    parser.add_argument("--limit", type=int, default=0, help="first N tasks only (0: all)")
     parser.add_argument("--mode", choices=["both", "raw", "verified"], default="both")
     parser.add_argument("--candidates", "--n", type=int, default=DEFAULT_VERIFY_CANDIDATES,
                         help="candidates for the verified pipeline (default: aigc's)")  # fmt: skip
@@ -66,7 +70,7 @@ def main() -> None:
     engine = create_engine(load_settings(**overrides))
     modes = ["raw", "verified"] if args.mode == "both" else [args.mode]
     reports = {mode: run(mode, args, engine, args.out / mode) for mode in modes}
-    print(f"model: {engine.model_name}; candidates={args.candidates}, max_rounds={args.max_rounds}, "
+    print(f"{args.benchmark}, model: {engine.model_name}; candidates={args.candidates}, max_rounds={args.max_rounds}, "
           f"max_tokens={args.max_tokens}")  # fmt: skip
     for mode, r in reports.items():
         claims = f", claimed verified {r.claimed} (right {r.claimed_right})" if r.claimed else ""
@@ -82,6 +86,8 @@ def main() -> None:
               f"{ver_ok / len(common):.1%} ({ver_ok}), {100 * (ver_ok - raw_ok) / len(common):+.1f} points; "
               f"gained {len(cmp.gained)}, lost {len(cmp.lost)} ({', '.join(cmp.lost) or 'none'})")  # fmt: skip
         write_comparison(cmp, args.out / "compare")
+        for what, raw, verified, against in cmp.rows()[1:]:
+            print(f"{what}: raw {raw}, verified {verified} {against}")
 
 
 if __name__ == "__main__":

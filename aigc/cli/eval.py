@@ -169,10 +169,10 @@ def compare_cmd(
     cmp = compare(a, b)
     files = write_comparison(cmp, out_dir or a.parent / f"compare-{a.name}-vs-{b.name}")
     table = Table(title="comparison")
-    for col in ("", a.name, b.name):
+    for col in ("", a.name, b.name, f"{b.name} against {a.name}"):
         table.add_column(col)
-    for kk in sorted(set(cmp.a.pass_at) & set(cmp.b.pass_at)):
-        table.add_row(f"pass@{kk}", f"{cmp.a.pass_at[kk]:.3f}", f"{cmp.b.pass_at[kk]:.3f}")
+    for row in cmp.rows():
+        table.add_row(*row)
     out.print(table)
     out.print(f"passed only in {b.name}: {', '.join(cmp.gained) or 'none'}")
     out.print(f"passed only in {a.name}: {', '.join(cmp.lost) or 'none'}")

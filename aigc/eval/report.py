@@ -136,6 +136,22 @@ class Comparison:
     gained: list[str]  # passed (some sample) in b, none in a
     lost: list[str]
 
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(what, a, b, b against a): pass@k, then the cost per task (tokens, seconds) with b's multiple of
+        a's, then the verified claims and how many the hidden tests agreed with."""
+        a, b = self.a, self.b
+        out = []
+        for k in sorted(set(a.pass_at) & set(b.pass_at)):
+            points = 100 * (b.pass_at[k] - a.pass_at[k])
+            out.append((f"pass@{k}", f"{a.pass_at[k]:.3f}", f"{b.pass_at[k]:.3f}", f"{points:+.1f} points"))
+        for what, x, y, digits in (
+            ("tokens per task", a.tokens_per_task, b.tokens_per_task, 0),
+            ("seconds per task", a.seconds_per_task, b.seconds_per_task, 1),
+        ):
+            out.append((what, f"{x:.{digits}f}", f"{y:.{digits}f}", f"{y / x:.2f}x" if x else "-"))
+        out.append(("claimed verified (right)", _claims(a), _claims(b), ""))
+        return out
+
 
 def compare(a_folder: Path, b_folder: Path) -> Comparison:
     a, b = build(a_folder), build(b_folder)
@@ -150,9 +166,13 @@ def compare(a_folder: Path, b_folder: Path) -> Comparison:
 def write_comparison(cmp: Comparison, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     name_a, name_b = cmp.a.folder.name, cmp.b.folder.name
-    lines = [f"# {name_a} vs {name_b}", "", f"| | {name_a} | {name_b} |", "|---|---|---|"]
-    for k in sorted(set(cmp.a.pass_at) & set(cmp.b.pass_at)):
-        lines.append(f"| pass@{k} | {cmp.a.pass_at[k]:.3f} | {cmp.b.pass_at[k]:.3f} |")
+    lines = [
+        f"# {name_a} vs {name_b}",
+        "",
+        f"| | {name_a} | {name_b} | {name_b} against {name_a} |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {what} | {x} | {y} | {against} |" for what, x, y, against in cmp.rows()]
     lines += [
         "",
         f"Passed only in {name_b}: {', '.join(cmp.gained) or 'none'}",
@@ -182,6 +202,10 @@ def _compare_plot(cmp: Comparison, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _claims(report: RunReport) -> str:
+    return f"{report.claimed} ({report.claimed_right})" if report.claimed else "-"
 
 
 def _rate(report: RunReport, task_id: str) -> float:

@@ -76,6 +76,11 @@ def test_compare_two_runs(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "passed only in b: inc" in r.stdout
     assert (tmp_path / "cmp" / "compare.png").is_file()
+    table = (tmp_path / "cmp" / "compare.md").read_text(encoding="utf-8")
+    assert "| pass@1 | 0.500 | 1.000 | +50.0 points |" in table
+    assert "| seconds per task |" in table and "| tokens per task |" in table
+    tokens = next(line for line in table.splitlines() if line.startswith("| tokens per task |"))
+    assert tokens.rstrip(" |").endswith("x")  # b's cost as a multiple of a's
 
 
 def test_bad_k_and_n(tmp_path: Path) -> None:

@@ -146,19 +146,53 @@ class DecodesTogether(Protocol):
     batch; the openai engine: concurrent requests, which a server like vLLM batches)."""
 
     def decode_together(
-        self, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+        self,
+        requests: Sequence[Request],
+        on_text: Callable[[str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> list[Completion]: ...
 
 
 def complete_together(
-    engine: Engine, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+    engine: Engine,
+    requests: Sequence[Request],
+    on_text: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Completion]:
     """One completion per one-choice request, the first one's text streamed to `on_text`: decoded together
-    where the engine can, else one after another."""
+    where the engine can, else one after another. Decoding ends early, every answer cut where it is, once
+    `stop()` is true (it is asked once per decode step or piece of text)."""
     if isinstance(engine, DecodesTogether):
-        return engine.decode_together(requests, on_text)
-    first = collect(engine.stream(requests[0]), engine.model_name, on_text)
-    return [first] + [collect(engine.stream(r), engine.model_name) for r in requests[1:]]
+        return engine.decode_together(requests, on_text, stop)
+    return one_after_another(engine.stream, requests, engine.model_name, on_text, stop)
+
+
+def one_after_another(
+    stream: Callable[[Request], Iterator[Chunk]],
+    requests: Sequence[Request],
+    model: str,
+    on_text: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> list[Completion]:
+    """complete_together for an engine that decodes one sequence at a time."""
+    done = []
+    for i, request in enumerate(requests):
+        chunks = stream(request)
+        done.append(collect(chunks if stop is None else until(chunks, stop), model, on_text if i == 0 else None))
+    return done
+
+
+def until(chunks: Iterator[Chunk], stop: Callable[[], bool]) -> Iterator[Chunk]:
+    """The chunks until `stop()` is true; the stream is then closed, so that its engine stops decoding."""
+    try:
+        for chunk in chunks:
+            if stop():
+                return
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 class Stopwatch:
@@ -230,4 +264,4 @@ def complete_by_streams(stream: Callable[[Request], Iterator[Chunk]], request: R
     requests = one_choice_requests(request)
     if len(requests) == 1:
         return collect(stream(requests[0]), model)
-    return merge_completions([collect(stream(r), model) for r in requests], model)
+    return merge_completions(one_after_another(stream, requests, model), model)

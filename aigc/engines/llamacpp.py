@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -23,9 +24,9 @@ from aigc.engines.base import (
     Chunk,
     Completion,
     Request,
-    Stopwatch,
     collect,
     merge_completions,
+    one_after_another,
     one_choice_requests,
 )
 from aigc.engines.schema import check_schema
@@ -228,27 +229,29 @@ class LlamaCppEngine:
     def complete(self, request: Request) -> Completion:
         if request.params.n == 1:
             return collect(self.stream(request), self._name)
-        watch = Stopwatch()
+        start = time.perf_counter()
         done = merge_completions(self.decode_together(one_choice_requests(request)), self._name)
-        return replace(done, timings=replace(done.timings, total_s=watch.timings(0).total_s))
+        return replace(done, timings=replace(done.timings, total_s=time.perf_counter() - start))
 
     def decode_together(
-        self, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+        self,
+        requests: Sequence[Request],
+        on_text: Callable[[str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> list[Completion]:
         """One completion per one-choice request, decoded as parallel sequences of one batch when the
         requests share their prompt (n candidates, samples of a repair), else one after another. The first
-        request's text goes to `on_text` as it is decoded."""
+        request's text goes to `on_text` as it is decoded; `stop()` is asked once per decode step."""
         prompts = [self._fitting_prompt(r) for r in requests]
         grammars = [self._grammar(r) for r in requests]
         if any(p != prompts[0] for p in prompts):
-            first = [collect(self.stream(requests[0]), self._name, on_text)]
-            return first + [collect(self.stream(r), self._name) for r in requests[1:]]
+            return one_after_another(self.stream, requests, self._name, on_text, stop)
         done: list[Completion] = []
         room = self.context_size - len(prompts[0])
         for group in groups([r.params.max_tokens for r in requests], room, MAX_SEQUENCES):
             pieces: dict[int, list[Chunk]] = {i: [] for i in group}
-            params = [requests[i].params for i in group]
-            with self._lock, closing(self._sequences().run(prompts[0], params, [grammars[i] for i in group])) as run:
+            params, group_grammars = [requests[i].params for i in group], [grammars[i] for i in group]
+            with self._lock, closing(self._sequences().run(prompts[0], params, group_grammars, stop)) as run:
                 for slot, chunk in run:
                     pieces[group[slot]].append(chunk)
                     if group[slot] == 0 and on_text is not None and chunk.text:

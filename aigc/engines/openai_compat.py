@@ -13,7 +13,17 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from aigc.engines.base import Chunk, Completion, FinishReason, Request, Stopwatch, Usage, collect, merge_completions
+from aigc.engines.base import (
+    Chunk,
+    Completion,
+    FinishReason,
+    Request,
+    Stopwatch,
+    Usage,
+    collect,
+    merge_completions,
+    until,
+)
 from aigc.errors import ContextOverflow, EngineUnavailable, GenerationError
 
 if TYPE_CHECKING:
@@ -193,17 +203,23 @@ class OpenAIEngine:
         return merge_completions(self.decode_together(requests), self.model_name)
 
     def decode_together(
-        self, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+        self,
+        requests: Sequence[Request],
+        on_text: Callable[[str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> list[Completion]:
         """All requests in flight at once, so that a batching server serves them together; the first one's
-        text goes to `on_text` as it streams."""
+        text goes to `on_text` as it streams. Once `stop()` is true every stream is closed."""
+
+        def chunks(request: Request) -> Iterator[Chunk]:
+            return self.stream(request) if stop is None else until(self.stream(request), stop)
 
         def one(request: Request) -> Completion:
-            return collect(self.stream(request), self.model_name)
+            return collect(chunks(request), self.model_name)
 
         with ThreadPoolExecutor(max_workers=min(len(requests), 32)) as pool:
             rest = [pool.submit(one, r) for r in requests[1:]]
-            first = collect(self.stream(requests[0]), self.model_name, on_text)
+            first = collect(chunks(requests[0]), self.model_name, on_text)
             return [first] + [f.result() for f in rest]
 
     def close(self) -> None:

@@ -11,18 +11,17 @@ call, so a call that shares a prefix with the last one (a repair round, a chat t
 rest.
 
 llama.cpp's CPU kernels are not batch-invariant: a row's logits depend on how many rows the batch holds
-(a different matrix-multiplication path; llama.cpp issues 3014 and 4479), on the embedded model by up to
-about half a logit. Greedy text decoded together matched the text decoded alone in every run measured
-(benchmarks/batched.py); a sampled answer with the same seed is an equally likely draw, but where the
-next token is a close call it can differ from the one decoded alone, as an answer after a reused prompt
-prefix can.
+(a different matrix-multiplication path; llama.cpp issues 3014 and 4479). Greedy text decoded together
+matched the text decoded alone in every run measured (benchmarks/batched.py); a sampled answer with the
+same seed is an equally likely draw, but where the next token is a close call it can differ from the one
+decoded alone, as an answer after a reused prompt prefix can.
 """
 
 from __future__ import annotations
 
 import codecs
 import random
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -177,11 +176,16 @@ class Sequences:
         return GrammarPicker(params, grammar, self._llm._model.vocab, self._llm.n_vocab())
 
     def run(
-        self, tokens: list[int], params: Sequence[GenerationParams], grammars: Sequence[Any] = ()
+        self,
+        tokens: list[int],
+        params: Sequence[GenerationParams],
+        grammars: Sequence[Any] = (),
+        stop: Callable[[], bool] | None = None,
     ) -> Generator[tuple[int, Chunk], None, None]:
         """Decode len(params) answers to the prompt `tokens` (answer i under grammars[i] when given):
         (answer index, chunk) pairs as they come, each answer ending with a chunk that has done set.
-        Closing the iterator early is safe."""
+        `stop()` is asked before every decode step; once it is true the answers end where they are, without
+        their done chunks. Closing the iterator early is safe."""
         if not 1 <= len(params) <= self.max_sequences:
             raise ValueError(f"between 1 and {self.max_sequences} sequences at a time, got {len(params)}")
         needed = len(tokens) + sum(p.max_tokens for p in params)
@@ -193,7 +197,7 @@ class Sequences:
             last = self._prompt(tokens, len(seqs))
             for s in seqs:
                 s.position, s.logits_at = len(tokens), last
-            yield from self._decode(seqs, len(tokens))
+            yield from self._decode(seqs, len(tokens), stop or (lambda: False))
         except BaseException:
             self.forget()
             raise
@@ -240,10 +244,12 @@ class Sequences:
         if code != 0:
             raise GenerationError(f"llama.cpp could not decode the batch (llama_decode returned {code})")
 
-    def _decode(self, seqs: list[_Sequence], prompt_tokens: int) -> Iterator[tuple[int, Chunk]]:
+    def _decode(
+        self, seqs: list[_Sequence], prompt_tokens: int, stop: Callable[[], bool]
+    ) -> Iterator[tuple[int, Chunk]]:
         lc, vocab = self._lc, self._llm._model.vocab
         active = list(seqs)
-        while active:
+        while active and not stop():
             fed: list[tuple[_Sequence, int]] = []
             for s in active:
                 token = s.picker.pick(self._ctx.ctx, s.logits_at)

@@ -134,9 +134,7 @@ class QueuedEngine:
                 if isinstance(chunks, Generator):
                     chunks.close()  # the engine sees GeneratorExit and stops decoding
             if self.cancel.is_set():
-                with self._queue._cond:
-                    self._queue._cancelled += 1
-                raise Cancelled(f"the client went away; generation stopped after {time.perf_counter() - started:.1f} s")
+                raise self._stopped(started)
 
     def complete(self, request: Request) -> Completion:
         if request.params.n == 1:
@@ -144,19 +142,26 @@ class QueuedEngine:
         return merge_completions(self.decode_together(one_choice_requests(request)), self.model_name)
 
     def decode_together(
-        self, requests: Sequence[Request], on_text: Callable[[str], None] | None = None
+        self,
+        requests: Sequence[Request],
+        on_text: Callable[[str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> list[Completion]:
-        """The requests in one turn: decoded together they cost about one answer. A cancel stops them at the
-        first request's next piece of text."""
-
-        def tap(text: str) -> None:
-            if self.cancel.is_set():
-                raise Cancelled("the client went away; generation stopped")
-            if on_text is not None:
-                on_text(text)
-
+        """The requests in one turn: decoded together they cost about one answer. A cancel stops every one
+        of them at the next decode step."""
         with self._queue.turn(self.cancel):
-            return complete_together(self._queue.inner, requests, tap)
+            started = time.perf_counter()
+            done = complete_together(
+                self._queue.inner, requests, on_text, lambda: self.cancel.is_set() or bool(stop and stop())
+            )
+        if self.cancel.is_set():
+            raise self._stopped(started)
+        return done
+
+    def _stopped(self, started: float) -> Cancelled:
+        with self._queue._cond:
+            self._queue._cancelled += 1
+        return Cancelled(f"the client went away; generation stopped after {time.perf_counter() - started:.1f} s")
 
     def close(self) -> None:
         pass  # the queue's engine lives as long as the server

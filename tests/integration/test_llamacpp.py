@@ -230,6 +230,22 @@ def test_requests_that_do_not_fit_one_context_together_are_decoded_in_groups(eng
     assert done[0].text.startswith(" 4, 5,") and all(c.finish_reason == "stop" for c in done)
 
 
+def test_a_stop_ends_answers_decoded_together_at_the_next_step(engine: LlamaCppEngine) -> None:
+    params = GenerationParams(max_tokens=40, temperature=0.8, seed=5)
+    request = Request.chat([Message("user", "Count from 1 to 50.")], params)
+    steps: list[int] = []
+
+    def stop() -> bool:
+        steps.append(1)
+        return len(steps) > 6
+
+    done = engine.decode_together([request, request, request], stop=stop)
+    assert len(done) == 3 and all(c.usage.completion_tokens == 0 for c in done)  # no done chunk: cut short
+    assert len(steps) == 7
+    again = engine.decode_together([replace(request, params=replace(params, max_tokens=8))] * 2)
+    assert all(c.usage.completion_tokens == 8 for c in again)  # the context is ready for the next call
+
+
 def test_a_stream_closed_halfway_leaves_the_engine_ready(engine: LlamaCppEngine) -> None:
     request = Request.chat([Message("user", "Count from 1 to 50.")], GenerationParams(max_tokens=40, temperature=0.0))
     stream = engine.stream(request)

@@ -71,6 +71,21 @@ def test_a_cancelled_call_leaves_the_line_and_a_running_one_stops() -> None:
     assert queue.stats().running == 0
 
 
+def test_a_cancel_stops_candidates_decoded_together_whichever_is_decoding() -> None:
+    """The cancel is checked per step of every request, not only while the first one streams."""
+    engine = FakeEngine(["short", "word " * 400], delay_s=0.005)
+    cancel = threading.Event()
+    queued = ModelQueue(engine).engine(cancel)
+    timer = threading.Timer(0.3, cancel.set)  # the first answer is done by then; the second is decoding
+    timer.start()
+    started = time.perf_counter()
+    with pytest.raises(Cancelled):
+        queued.decode_together([ask("a", 500), ask("b", 500)])
+    timer.join()
+    assert time.perf_counter() - started < 1.5  # 400 words at 5 ms each would take 2 s
+    assert engine.finished[-1] == "cancelled"
+
+
 def test_admission_refuses_when_the_line_is_full() -> None:
     queue = ModelQueue(FakeEngine(["x " * 100], delay_s=0.01), max_waiting=1)
     queue.admit()  # nothing running: fine

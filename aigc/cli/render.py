@@ -70,6 +70,8 @@ def verification_report(v: Verification) -> Panel:
         f"{verdict}: {escape(v.summary)}",
         f"candidates {v.candidates} · repair rounds {v.rounds} · chosen: {v.origin}",
     ]
+    if (grade := v.evidence.grade()) and grade not in v.summary:
+        lines.append(f"evidence: {escape(grade)}")
     checks = " ".join(f"{escape(t)} {_MARK[v.checks.passed or t == 'radon']}" for t in v.checks.tools)
     if v.checks.metrics:
         m = v.checks.metrics
@@ -92,6 +94,8 @@ def verification_report(v: Verification) -> Panel:
     for r in v.tests:
         if r.test.name in v.discarded:
             mark, result = "[yellow]–[/]", "discarded: no candidate passes it (the test is probably wrong)"
+        elif r.test.source == "probe":
+            mark, result = _MARK[r.passed], f"returned {r.output}" if r.passed else (r.error or "failed")
         else:
             mark, result = _MARK[r.passed], "passed" if r.passed else (r.error or "failed")
         table.add_row(mark, r.test.source, escape(r.test.name), escape(result))

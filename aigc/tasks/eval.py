@@ -48,6 +48,7 @@ def _sample(task: EvalTask, index: int, engine: Engine, settings: EvalSettings) 
         "completion_tokens": result.usage.completion_tokens,
         "seconds": round(time.perf_counter() - start, 3),
         "verified_claim": v.passed if v else None,
+        "evidence": v.to_json()["evidence"] if v else None,
         "rounds": v.rounds if v else 0,
     }
 

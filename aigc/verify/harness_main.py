@@ -1,10 +1,18 @@
 """Runs INSIDE the sandbox (standard library only): load solution.py, run each test of tests.json in a
-copy of its namespace under a per-test alarm, and print one marked JSON line with the results."""
+copy of its namespace, and print one marked JSON line with the results.
+
+A test's time limit is CPU time (ITIMER_PROF), which a busy machine does not use up; a wall-clock alarm
+at `wall_factor` times the limit stops code that sleeps or waits. A probe (a test that sets `__output__`)
+is run twice: its result is the output's canonical text, or the exception it raised, and a second run that
+gives another output fails it as nondeterministic.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import math
 import signal
 import sys
 import traceback
@@ -20,6 +28,39 @@ class TestTimeout(BaseException):
 
 def on_alarm(signum: int, frame: FrameType | None) -> None:
     raise TestTimeout()
+
+
+def limit(cpu_s: float, wall_s: float) -> None:
+    """Arm (or, with zeros, disarm) both timers."""
+    signal.setitimer(signal.ITIMER_PROF, cpu_s)
+    signal.setitimer(signal.ITIMER_REAL, wall_s)
+
+
+def canonical(value: Any, depth: int = 0) -> str:
+    """A text equal for equal values whatever the process: sets and dicts in sorted order (their order
+    depends on string hashing, which differs between processes), floats to 10 significant digits."""
+    if depth > 20:
+        return "..."
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isnan(value) or math.isinf(value) else format(value, ".10g")
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(canonical(v, depth + 1) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(canonical(v, depth + 1) for v in value)) + "}"
+    if isinstance(value, dict):
+        items = sorted(f"{canonical(k, depth + 1)}: {canonical(v, depth + 1)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    return repr(value)
+
+
+def shown(value: Any) -> str:
+    text = canonical(value)
+    if len(text) <= 200:
+        return text
+    return text[:160] + " ... #" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def describe(exc: BaseException) -> str:
@@ -43,24 +84,39 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{place}"
 
 
-def run_one(test: dict[str, Any], namespace: dict[str, Any], entry: Any) -> dict[str, Any]:
+def execute(test: dict[str, Any], namespace: dict[str, Any], entry: Any, wall_factor: float) -> dict[str, Any]:
     scope = dict(namespace)
     if entry is not None:
         scope["__entry__"] = entry
     try:
-        signal.setitimer(signal.ITIMER_REAL, test["timeout"])
+        limit(test["timeout"], test["timeout"] * wall_factor)
         exec(compile(test["code"], f"<test {test['id']}>", "exec"), scope)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        return {"id": test["id"], "passed": True, "error": None}
+        output = shown(scope["__output__"]) if "__output__" in scope else None  # a __repr__ can loop too
+        limit(0, 0)
     except BaseException as exc:  # every failure of untrusted code is a result
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        return {"id": test["id"], "passed": False, "error": describe(exc)[:500]}
+        limit(0, 0)
+        failure = "timed out" if isinstance(exc, TestTimeout) else f"raises {type(exc).__name__}"
+        return {"id": test["id"], "passed": False, "error": describe(exc)[:500], "output": failure}
+    return {"id": test["id"], "passed": True, "error": None, "output": output}
+
+
+def run_one(test: dict[str, Any], namespace: dict[str, Any], entry: Any, wall_factor: float) -> dict[str, Any]:
+    first = execute(test, namespace, entry, wall_factor)
+    if not first["passed"] or first["output"] is None:
+        return first
+    again = execute(test, namespace, entry, wall_factor)
+    if again["output"] != first["output"]:
+        error = f"nondeterministic: {first['output']} on one run, {again['output']} on the next"
+        return {"id": test["id"], "passed": False, "error": error[:500], "output": "nondeterministic"}
+    return first
 
 
 def main() -> None:
     with open("tests.json", encoding="utf-8") as f:
         spec = json.load(f)
     signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGPROF, on_alarm)
+    wall_factor = float(spec.get("wall_factor", 3.0))
     real_stdout = sys.stdout
     sys.stdout = io.StringIO()  # what the code prints is not the harness's output
     sys.stdin = io.StringIO("")
@@ -68,18 +124,18 @@ def main() -> None:
     import_error: str | None = None
     namespace: dict[str, Any] = {"__name__": "solution", "__file__": "solution.py"}
     try:
-        signal.setitimer(signal.ITIMER_REAL, spec["import_timeout"])
+        limit(spec["import_timeout"], spec["import_timeout"] * wall_factor)
         with open("solution.py", encoding="utf-8") as f:
             source = f.read()
         exec(compile(source, "solution.py", "exec"), namespace)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        limit(0, 0)
     except BaseException as exc:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        limit(0, 0)
         import_error = describe(exc)
     if import_error is None:
         entry = namespace.get(spec["entry"]) if spec.get("entry") else None
         for test in spec["tests"]:
-            results.append(run_one(test, namespace, entry))
+            results.append(run_one(test, namespace, entry, wall_factor))
             sys.stdout = io.StringIO()
     real_stdout.write(MARK + json.dumps({"import_error": import_error, "results": results}) + "\n")
     real_stdout.flush()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from aigc.code.extract import extract
 from aigc.engines.base import Engine, GenerationParams, Message, Request, Usage, collect
 from aigc.prompts import render
+from aigc.verify.consensus import calls_of, probes
 from aigc.verify.tests import TestCase, split_asserts
 
 
@@ -54,7 +55,9 @@ def write_tests(
     params: GenerationParams,
     adapt: Callable[[str], str] | None = None,
 ) -> tuple[list[TestCase], Usage]:
-    """The model's asserts, one test each; `adapt` rewrites the code block first."""
+    """The model's asserts, one test each, and a probe for every distinct call they make (the inputs are
+    worth running even where the expected value is wrong: see verify.consensus); `adapt` rewrites the code
+    block first."""
     # One worked example first: small models otherwise answer with an implementation instead of tests.
     messages = [
         Message("system", render("tests_system")),
@@ -67,4 +70,4 @@ def write_tests(
     code = adapt(code) if adapt else code
     name = signature.split("(")[0]
     tests = [t for t in split_asserts(code, "model", "model", limit=8) if name in t.code]
-    return tests, done.usage
+    return tests + probes(calls_of(code, name)), done.usage

@@ -1,8 +1,9 @@
 """Verified generation: candidates -> static checks -> tests in the sandbox -> ranking -> repair.
 
 The report says exactly what was proven: which checks ran, each test with its source and result,
-how many candidates and repair rounds. `passed` is true only when the chosen code passes its checks
-and every trusted test and every kept model test, and at least one test ran.
+how many candidates and repair rounds, and the evidence in counts (report.Evidence). `passed` ("verified")
+is true only when the chosen code passes its checks and the evidence holds (Evidence.holds); otherwise the
+report gives the grade, e.g. "agreed by 3 of 5 candidates on 8 inputs; no test from you or the requirement".
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aigc.code.checks import CheckReport, check
 from aigc.engines.base import Completion, Engine, GenerationParams, Message, Request, Usage, collect
 from aigc.prompts import render
 from aigc.sandbox import Sandbox
-from aigc.verify import examples, model_tests, ranking
+from aigc.verify import consensus, examples, model_tests, ranking
 from aigc.verify.candidates import (
     SAMPLING_TEMPERATURE,
     Candidate,
@@ -26,7 +27,7 @@ from aigc.verify.candidates import (
     draw,
     to_candidate,
 )
-from aigc.verify.report import Verification
+from aigc.verify.report import Evidence, Verification
 from aigc.verify.runner import run_tests
 from aigc.verify.tests import TestCase, TestResult
 
@@ -57,6 +58,10 @@ class _State:
     runs: list[CandidateRun] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
 
+    @property
+    def errors_ok(self) -> bool:
+        return consensus.errors_expected(self.requirement)
+
     def add(self, completion: Completion, origin: str) -> list[CandidateRun]:
         self.usage = self.usage + completion.usage
         added = []
@@ -73,47 +78,65 @@ class _State:
 def _test(state: _State, runs: list[CandidateRun], tests: list[TestCase], entry: str | None) -> None:
     """Run the tests for every new candidate that is not a duplicate and passes its checks, in parallel."""
     todo = [r for r in runs if r.duplicate_of is None and r.checks.passed and r.candidate.code.strip()]
-    for r in runs:
+    if tests and todo:
+        state.on_event(f"running {len(tests)} tests on {len(todo)} candidate(s) in the sandbox")
+        workers = max(1, min(len(todo), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(lambda r: run_tests(state.sandbox, r.candidate.code, tests, entry), todo))
+        for run, results in zip(todo, outcomes, strict=True):
+            run.results = results
+    for r in runs:  # after the runs above: a duplicate's original may be among them
         if r.duplicate_of is not None:
             r.results = list(state.runs[r.duplicate_of].results)
-    if not tests or not todo:
-        return
-    state.on_event(f"running {len(tests)} tests on {len(todo)} candidate(s) in the sandbox")
-    workers = max(1, min(len(todo), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(lambda r: run_tests(state.sandbox, r.candidate.code, tests, entry), todo))
-    for run, results in zip(todo, outcomes, strict=True):
-        run.results = results
 
 
-def _verdict(run: CandidateRun, discarded: set[str]) -> tuple[bool, str]:
-    counted = [r for r in run.results if r.test.name not in discarded]
-    failed = [r for r in counted if not r.passed]
+def _evidence(state: _State, run: CandidateRun, discarded: set[str]) -> Evidence:
+    trusted = [r for r in run.results if r.test.trusted]
+    model = [r for r in run.results if r.test.source == "model" and r.test.name not in discarded]
+    probed = ranking.agreements([r.scored() for r in state.runs], state.errors_ok).get(run.index)
+    return Evidence(
+        trusted=len(trusted),
+        trusted_passed=sum(r.passed for r in trusted),
+        user=sum(r.test.source == "user" for r in trusted),
+        model=len(model),
+        model_passed=sum(r.passed for r in model),
+        inputs=probed.inputs if probed else 0,
+        agreeing=probed.agreeing if probed else 0,
+        candidates=probed.candidates if probed else 0,
+        crashes=probed.crashes if probed else 0,
+    )
+
+
+def _verdict(run: CandidateRun, evidence: Evidence) -> tuple[bool, str]:
     if not run.checks.passed:
         return False, f"the code fails static checks: {run.checks.fatal[0]}"
-    if not counted:
+    if not run.results:
         return False, "no test could be run, so nothing beyond the static checks is proven"
-    if failed:
-        return False, f"{len(failed)} of {len(counted)} tests still fail"
-    trusted = sum(r.test.trusted for r in counted)
-    return True, f"passes all {len(counted)} tests ({trusted} from the requirement or your file)"
+    tests = evidence.trusted + evidence.model
+    if failed := tests - evidence.trusted_passed - evidence.model_passed:
+        return False, f"{failed} of {tests} tests still fail"
+    if not evidence.holds():
+        return False, f"not enough evidence: {evidence.grade()}"
+    return True, evidence.grade()
 
 
-def _good_enough(run: CandidateRun, discarded: set[str]) -> bool:
-    """When repair stops: every trusted test passes (with checks), or, without trusted tests, the verdict.
-    A model-written test failed by a candidate that passes all of the user's own examples is not worth
-    repairing toward: the test may well be the wrong one."""
-    trusted = [r for r in run.results if r.test.trusted]
-    if trusted:
-        return run.checks.passed and all(r.passed for r in trusted)
-    return _verdict(run, discarded)[0]
+def _good_enough(run: CandidateRun, evidence: Evidence) -> bool:
+    """When repair stops: every trusted test passes and no input crashes the code, and without trusted
+    tests the kept model tests pass too. A model-written test failed by a candidate that passes all of the
+    user's own examples is not worth repairing toward: the test may well be the wrong one."""
+    if not run.checks.passed or evidence.crashes or evidence.trusted_passed < evidence.trusted:
+        return False
+    return bool(evidence.trusted) or (evidence.model_passed == evidence.model and bool(run.results))
 
 
-def _failures(run: CandidateRun, discarded: set[str]) -> str:
+def _failures(state: _State, run: CandidateRun, discarded: set[str]) -> str:
     lines = [f"- {f}" for f in run.checks.fatal[:5]]
     for r in run.results:
         if not r.passed and r.test.name not in discarded and len(lines) < 8:
-            lines.append(f"- test {r.test.name}: {r.error}")
+            what = "input" if r.test.source == "probe" else "test"
+            lines.append(f"- {what} {r.test.name}: {r.error}")
+    others = [o.results for o in state.runs if o is not run and o.checks.passed and o.duplicate_of is None]
+    lines += [f"- {line}" for line in consensus.disagreements(run.results, others)]
     return "\n".join(lines)
 
 
@@ -121,7 +144,7 @@ def _repair(state: _State, best: CandidateRun, discarded: set[str], round_no: in
     messages = [
         *build_messages(state.requirement, state.language),
         Message("assistant", best.candidate.reply),
-        Message("user", render("repair_user", failures=_failures(best, discarded), language=state.language)),
+        Message("user", render("repair_user", failures=_failures(state, best, discarded), language=state.language)),
     ]
     params = replace(state.params, n=1, temperature=0.0 if round_no == 1 else SAMPLING_TEMPERATURE)
     return collect(state.engine.stream(Request.chat(messages, params)), state.engine.model_name)
@@ -180,16 +203,20 @@ def verified_generate(
     _test(state, state.runs, tests, entry)
     rounds = 0
     best = _best(state)
-    while not _good_enough(best, _discarded(state)) and rounds < max_rounds and best.candidate.code.strip():
+    while rounds < max_rounds and best.candidate.code.strip():
+        evidence = _evidence(state, best, _discarded(state))
+        if _good_enough(best, evidence):
+            break
         rounds += 1
-        state.on_event(f"repair round {rounds}: {_verdict(best, _discarded(state))[1]}")
+        state.on_event(f"repair round {rounds}: {_verdict(best, evidence)[1]}")
         new = state.add(_repair(state, best, _discarded(state), rounds), f"repair {rounds}")
         _test(state, new, tests, entry)
         best = _best(state)
     discarded = _discarded(state)
-    passed, summary = _verdict(best, discarded)
+    evidence = _evidence(state, best, discarded)
+    passed, summary = _verdict(best, evidence)
     verification = Verification(
-        passed, len(state.runs), rounds, best.checks, best.results, discarded, best.origin, entry, summary
+        passed, len(state.runs), rounds, best.checks, best.results, discarded, best.origin, entry, summary, evidence
     )
     ordered = [best.candidate] + [r.candidate for r in state.runs if r is not best]
     timings = replace(first.timings, total_s=time.perf_counter() - start)
@@ -216,7 +243,7 @@ def _signature(state: _State, entry: str) -> str | None:
 
 
 def _best(state: _State) -> CandidateRun:
-    order = ranking.rank([r.scored() for r in state.runs])
+    order = ranking.rank([r.scored() for r in state.runs], state.errors_ok)
     return state.runs[order[0].index]
 
 

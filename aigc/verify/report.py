@@ -2,11 +2,59 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from aigc.code.checks import CheckReport
 from aigc.verify.tests import TestResult
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the chosen code was checked against, in counts: the grade the report shows."""
+
+    trusted: int = 0  # tests from the requirement's examples or the user's file
+    trusted_passed: int = 0
+    user: int = 0  # of the trusted tests, the user's own
+    model: int = 0  # the model's asserts that were kept (some candidate passes them)
+    model_passed: int = 0
+    inputs: int = 0  # valid probes: inputs on which some candidate returned a value
+    agreeing: int = 0  # candidates, the chosen one included, with its outputs on every input
+    candidates: int = 0  # candidates that ran the probes
+    crashes: int = 0  # inputs on which the chosen code raised, timed out or was nondeterministic
+
+    def holds(self) -> bool:
+        """Whether this evidence earns the word "verified" (calibrated in docs/benchmarks.md): every
+        trusted and kept model test passes and the code crashes on no input; then the user's tests, or a
+        majority of the candidates agreeing with it on the inputs (with examples, or without any input to
+        compare on), or, with no test from the user or the requirement, a majority of at least 3 on 3 inputs."""
+        if self.trusted_passed < self.trusted or self.model_passed < self.model or self.crashes:
+            return False
+        if self.user:
+            return True
+        majority = self.inputs >= 1 and 2 * self.agreeing > self.candidates
+        if self.trusted:
+            return majority or self.inputs == 0
+        return majority and self.inputs >= 3 and self.candidates >= 3
+
+    def grade(self) -> str:
+        """One sentence: e.g. "agreed by 4 of 5 candidates on 9 inputs; passes 5 of the model's 6 tests;
+        no test from you"."""
+        parts = []
+        if self.trusted:
+            source = {0: "the requirement's examples", self.trusted: "your tests"}.get(
+                self.user, "the requirement's examples and your tests"
+            )
+            parts.append(f"passes {self.trusted_passed} of {self.trusted} tests from {source}")
+        if self.inputs:
+            parts.append(f"agreed by {self.agreeing} of {self.candidates} candidates on {self.inputs} inputs")
+        if self.crashes:
+            parts.append(f"fails on {self.crashes} of those inputs (an error, a time-out or a changing result)")
+        if self.model:
+            parts.append(f"passes {self.model_passed} of the model's {self.model} tests")
+        if not self.trusted:
+            parts.append("no test from you or the requirement")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -20,6 +68,7 @@ class Verification:
     origin: str
     entry: str | None
     summary: str
+    evidence: Evidence = Evidence()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -29,6 +78,8 @@ class Verification:
             "chosen": self.origin,
             "entry_point": self.entry,
             "summary": self.summary,
+            "grade": self.evidence.grade(),
+            "evidence": asdict(self.evidence),
             "checks": [
                 {
                     "tool": tool,
@@ -47,6 +98,7 @@ class Verification:
                     "source": r.test.source,
                     "name": r.test.name,
                     "passed": r.passed,
+                    "output": r.output,
                     "error": "discarded: no candidate passes it, so the test itself is probably wrong"
                     if r.test.name in self.discarded
                     else r.error,

@@ -14,7 +14,7 @@ from typing import Literal
 
 from aigc.errors import UsageError
 
-Source = Literal["example", "model", "user"]
+Source = Literal["example", "model", "user", "probe"]  # a probe has no expected value: see verify.consensus
 TRUSTED: tuple[Source, ...] = ("example", "user")
 
 
@@ -39,6 +39,7 @@ class TestResult:
     test: TestCase
     passed: bool
     error: str | None = None
+    output: str | None = None  # a probe's result: the value's canonical text, "raises X", "timed out", ...
 
 
 def explain_asserts(code: str) -> str:
@@ -78,7 +79,7 @@ def split_asserts(code: str, source: Source, prefix: str, limit: int = 20) -> li
     """Each top-level assert of a block becomes its own test (one wrong assert sinks only itself).
     Statements before the first assert (imports, helpers) are kept as a preamble of every test. A block
     cut off mid-line (the model ran out of tokens) keeps its complete lines."""
-    tree = _parse_complete(code)
+    tree = parse_complete(code)
     if tree is None:
         return []
     # imports, helper functions and constants; never loops or calls that could hang every test
@@ -92,7 +93,7 @@ def split_asserts(code: str, source: Source, prefix: str, limit: int = 20) -> li
     return tests
 
 
-def _parse_complete(code: str, max_cut: int = 5) -> ast.Module | None:
+def parse_complete(code: str, max_cut: int = 5) -> ast.Module | None:
     """The code parsed, or with up to `max_cut` trailing lines dropped when only its tail is broken."""
     lines = code.rstrip().splitlines()
     for cut in range(min(max_cut, len(lines)) + 1):

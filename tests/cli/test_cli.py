@@ -142,7 +142,8 @@ def test_gen_json_has_the_verification_object(fake: dict[str, str], tmp_path: Pa
     assert set(v) >= {"passed", "candidates", "rounds", "checks", "tests"}
     assert v["passed"] is True
     assert [(t["source"], t["passed"]) for t in v["tests"]] == [("example", True), ("user", True)]
-    assert all(set(t) == {"source", "name", "passed", "error"} for t in v["tests"])
+    assert all(set(t) == {"source", "name", "passed", "output", "error"} for t in v["tests"])
+    assert v["grade"].startswith("passes 2 of 2 tests from the requirement's examples and your tests")
     assert {c["tool"] for c in v["checks"]} >= {"compile", "ruff", "bandit"}
 
 

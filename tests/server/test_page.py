@@ -102,6 +102,22 @@ def test_generate_shows_the_code_and_the_verification_report(serve: ServerFactor
     expect(page.locator("#gen-progress li").first).to_be_visible()
 
 
+def test_a_graded_result_shows_its_evidence_and_a_hostile_output_stays_text(serve: ServerFactory, page: Page) -> None:
+    hostile = "<img src=x onerror=\"document.title='pwned'\">"
+    code = f"```python\ndef tag(name):\n    return name + {hostile!r}\n```"
+    tests = "```python\nassert tag('a') == 'a'\nassert tag('') == ''\nassert tag('b') == 'b'\n```"
+    live = serve(FakeEngine(lambda r: tests if "unit tests" in r.messages[0].content else code))
+    page.goto(live.url + "/#generate")
+    page.fill("#gen-input", "写一个函数 tag(name)，给名字加上标签")
+    page.fill("#gen-n", "2")
+    page.click("#gen-run")
+    report = page.locator("#gen-report")
+    expect(report).to_have_attribute("data-passed", "false", timeout=60_000)
+    expect(report).to_contain_text("agreed by 2 of 2 candidates on 3 inputs")  # too few candidates to claim
+    expect(report.locator("table").last).to_contain_text("returned 'a<img")
+    assert report.locator("img").count() == 0 and page.title() != "pwned"
+
+
 def spec_then_code(request: Request) -> str:
     return json.dumps(draft())
 

@@ -44,7 +44,12 @@ def test_right_candidate_wins_over_the_greedy_wrong_one() -> None:
     v = out["verification"]
     assert v["passed"] is True and v["candidates"] == 3 and v["rounds"] == 0 and v["chosen"] == "sample"
     assert out["_code"] == "def add(a, b):\n    return a + b\n"
-    assert {(t["source"], t["passed"]) for t in v["tests"]} == {("example", True), ("model", True)}
+    assert {(t["source"], t["passed"]) for t in v["tests"]} == {("example", True), ("model", True), ("probe", True)}
+    assert v["evidence"]["inputs"] == 1 and v["evidence"]["agreeing"] == 1  # the wrong ones fail the example
+    assert v["grade"] == (
+        "passes 1 of 1 tests from the requirement's examples; agreed by 1 of 1 candidates on 1 inputs; "
+        "passes 1 of the model's 1 tests"
+    )
 
 
 def test_repair_fixes_what_no_candidate_got_right() -> None:

@@ -196,11 +196,13 @@
     const checks = table(["check", "result", "findings"], v.checks.map((c) => [c.tool,
       el("span", { className: c.passed ? "pass" : "fail", textContent: c.passed ? "passed" : "FAILED" }),
       c.findings.map((f) => `${f.rule} line ${f.line}: ${f.message}`).join("\n") || "—"]));
+    const outcome = (t) => t.passed ? (t.source === "probe" ? `returned ${t.output}` : "passed") : (t.error || "failed");
     const tests = table(["source", "test", "result"], v.tests.map((t) => [t.source, t.name,
-      el("span", { className: t.passed ? "pass" : "fail", textContent: t.passed ? "passed" : (t.error || "failed") })]));
+      el("span", { className: t.passed ? "pass" : "fail", textContent: outcome(t) })]));
     report.replaceChildren(
       el("p", {}, verdict(v.passed, "verified", "NOT verified")),
       el("p", { textContent: v.summary }),
+      el("p", { className: "grade", textContent: v.summary.includes(v.grade) ? "" : `evidence: ${v.grade}` }),
       el("p", { className: "muted", textContent: `${v.candidates} candidates · ${v.rounds} repair rounds · chosen: ${v.chosen}` }),
       el("h3", { textContent: "Checks" }), checks,
       el("h3", { textContent: `Tests (${v.tests.length})` }), v.tests.length ? tests : el("p", { textContent: "no tests ran" }),

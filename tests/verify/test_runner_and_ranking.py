@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from aigc.sandbox import Sandbox
 from aigc.verify.ranking import Scored, discarded_tests, normalized, rank
-from aigc.verify.runner import run_tests
+from aigc.verify.runner import run_tests, wall_factor
 from aigc.verify.tests import TestCase, TestResult, explain_asserts
 
 
@@ -79,3 +81,22 @@ def test_normalized_ast_ignores_comments_docstrings_and_layout() -> None:
     b = "def f(x):\n    return (x + 1)\n"
     assert normalized(a) == normalized(b)
     assert normalized(a) != normalized("def f(x):\n    return x + 2\n")
+
+
+def test_limits_are_cpu_time_with_a_wall_clock_backstop_that_grows_with_load(
+    box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = "import time\ndef nap(s):\n    time.sleep(s)\n    return s\n"
+    tests = [
+        t("model", "waits", "assert nap(0.6) == 0.6", timeout_s=0.5),  # no CPU used: within 3 x 0.5 s of clock
+        t("model", "sleeps", "assert nap(30) == 30", timeout_s=0.5),  # the clock stops it
+        t("model", "spins", "while True: pass", timeout_s=0.5),  # the CPU limit stops it
+    ]
+    results = {r.test.name: r for r in run_tests(box, code, tests, "nap")}
+    assert results["waits"].passed
+    assert results["sleeps"].error == "timed out" and results["spins"].error == "timed out"
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores * 4.0, 0.0, 0.0))
+    assert wall_factor() == 12.0  # four times as much work as cores: the clock allows four times as long
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert wall_factor() == 3.0

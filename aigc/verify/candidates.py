@@ -25,6 +25,9 @@ from aigc.prompts import render
 from aigc.verify.report import Verification
 
 SAMPLING_TEMPERATURE = 0.8  # for candidates after the first, when no temperature is asked for
+# The end of a code block: answers that only verification reads (samples, repairs) stop there, since the
+# explanation after the code is about half of a small model's tokens.
+END_OF_CODE = "\n```\n"
 DEFAULT_VERIFY_CANDIDATES = 5  # candidates when verifying and -n is not given (measured: docs/benchmarks.md)
 
 
@@ -107,17 +110,20 @@ def draw(
     sample_temperature: float,
     on_text: Callable[[str], None] | None = None,
     on_sampling: Callable[[int], None] | None = None,
+    sample_stop: tuple[str, ...] = (),
 ) -> list[tuple[str, Completion]]:
     """params.n answers to one prompt, decoded together where the engine can (complete_together), labelled
     by origin: the first ("greedy", at `first_temperature`) streamed to `on_text`, the others ("sample") at
-    `sample_temperature`, seeded one after another from the next seed when one is set."""
+    `sample_temperature`, seeded one after another from the next seed when one is set, and stopping also
+    at `sample_stop`."""
     first = replace(params, n=1, temperature=first_temperature)
     requests = [Request.chat(messages, first)]
     if params.n > 1:
         if on_sampling is not None:
             on_sampling(params.n - 1)
         seed = None if params.seed is None else params.seed + 1
-        rest = Request.chat(messages, replace(params, n=params.n - 1, temperature=sample_temperature, seed=seed))
+        more = replace(params, n=params.n - 1, temperature=sample_temperature, seed=seed)
+        rest = Request.chat(messages, replace(more, stop=(*params.stop, *sample_stop)))
         requests += one_choice_requests(rest)
     done = complete_together(engine, requests, on_text)
     return [("greedy", done[0])] + [("sample", c) for c in done[1:]]

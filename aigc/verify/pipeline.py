@@ -20,6 +20,7 @@ from aigc.prompts import render
 from aigc.sandbox import Sandbox
 from aigc.verify import consensus, examples, model_tests, ranking
 from aigc.verify.candidates import (
+    END_OF_CODE,
     SAMPLING_TEMPERATURE,
     Candidate,
     GenerationResult,
@@ -146,7 +147,12 @@ def _repair(state: _State, best: CandidateRun, discarded: set[str], round_no: in
         Message("assistant", best.candidate.reply),
         Message("user", render("repair_user", failures=_failures(state, best, discarded), language=state.language)),
     ]
-    params = replace(state.params, n=1, temperature=0.0 if round_no == 1 else SAMPLING_TEMPERATURE)
+    params = replace(
+        state.params,
+        n=1,
+        temperature=0.0 if round_no == 1 else SAMPLING_TEMPERATURE,
+        stop=(*state.params.stop, END_OF_CODE),
+    )
     return collect(state.engine.stream(Request.chat(messages, params)), state.engine.model_name)
 
 
@@ -161,6 +167,7 @@ def _generate_candidates(
         sample_temperature=temperature,
         on_text=on_text,
         on_sampling=lambda more: state.on_event(f"sampling {more} more candidate(s)"),
+        sample_stop=(END_OF_CODE,),
     )
     for origin, completion in drawn:
         state.add(completion, origin)

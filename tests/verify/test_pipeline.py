@@ -124,3 +124,5 @@ def test_verifying_samples_the_measured_default_of_five_candidates() -> None:
     # one greedy candidate and four sampled ones, each a one-choice request (an engine decodes them together)
     assert greedy[0].n == 1 and [p.n for p in sampled[:4]] == [1] * 4
     assert [p.seed for p in sampled[1:4]] == [sampled[0].seed + i for i in (1, 2, 3)]  # type: ignore[operator]
+    # only the answer the user sees streamed goes on past its code; the samples stop at the block's end
+    assert "\n```\n" not in greedy[0].stop and all("\n```\n" in p.stop for p in sampled[:4])

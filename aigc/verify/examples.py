@@ -3,9 +3,10 @@
     >>> add(2, 3)          doctest lines, with the expected output on the next line
     5
     例如 add(2, 3) 返回 5      比如输入 [3,1,2] 输出 [1,2,3]      e.g. f(2) returns 4      f(2) -> 4
+    例如 'aaabcc' 编码成 'a3b1c2'      比如 0 是 '零'，10 是 '十'      fibonacci(0) 是 0
 
 Only literal values are accepted (ast.literal_eval), so an example can never smuggle code in.
-Examples without a function name ('输入 X 输出 Y') call the entry point.
+Examples without a function name ('输入 X 输出 Y', '例如 X 变成 Y') call the entry point with X.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aigc.verify.tests import TestCase, explain_asserts
 
 _VALUE_END = r"(?=\s*(?:[，。；;,.!！?？）)]\s|[，。；;！？）]|$|\n|而|且|and\b|or\b))"
 _CALL = r"(?P<call>[A-Za-z_][\w.]*\s*\((?:[^()]|\([^()]*\))*\))"
-_ARROW = r"\s*(?:返回|输出|应返回|应该返回|结果为|结果是|得到|等于|returns?|should return|gives|is|->|=>|==|→)\s*"
+_ARROW = r"\s*(?:返回|输出|应返回|应该返回|结果为|结果是|得到|等于|是|为|returns?|should return|gives|is|->|=>|==|→)\s*"
 _WITH_CALL = re.compile(_CALL + _ARROW + r"(?P<value>.+?)" + _VALUE_END, re.IGNORECASE)
 _IO = re.compile(
     r"(?:输入|input)\s*[:：]?\s*(?P<args>.+?)\s*[，,]?\s*(?:时)?\s*(?:输出|返回|output|returns?)\s*[:：]?\s*(?P<value>.+?)"
@@ -26,6 +27,14 @@ _IO = re.compile(
     re.IGNORECASE,
 )
 
+
+# "例如 'aaabcc' 编码成 'a3b1c2'", "比如 0 是 '零'，10 是 '十'": a value the entry point turns into another
+_MARKER = re.compile(r"(?:例如|比如|譬如|e\.g\.|for example)[，,:：]?\s*", re.IGNORECASE)
+_BECOMES = re.compile(
+    r"\s*(?:返回|变成|变为|转成|转为|转换成|转换为|编码成|编码为|解码成|还原成|得到|输出|是|为|->|=>|→|becomes|gives)\s*"
+)
+_SENTENCE_END = re.compile(r"[。；;\n]|$")
+_SEPARATOR = re.compile(r"\s*(?:[，,、]|以及|和)\s*")
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "（": "(", "）": ")"})
 
@@ -82,6 +91,36 @@ def _doctests(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _marked(text: str) -> list[tuple[str, str]]:
+    """(argument, value) pairs after 例如 / 比如 / e.g.: 'LITERAL becomes LITERAL', chained by commas."""
+    pairs: list[tuple[str, str]] = []
+    for marker in _MARKER.finditer(text):
+        end = _SENTENCE_END.search(text, marker.end())
+        clause = text[marker.end() : end.start() if end else len(text)]
+        while clause and (pair := _first_pair(clause)) is not None:
+            arg, value, rest = pair
+            pairs.append((arg, value))
+            sep = _SEPARATOR.match(rest)
+            clause = rest[sep.end() :] if sep else ""
+    return pairs
+
+
+def _first_pair(clause: str) -> tuple[str, str, str] | None:
+    """The clause's leading 'LITERAL verb LITERAL' and what follows it; the shortest literals that parse."""
+    for verb in _BECOMES.finditer(clause):
+        arg = _literal(clause[: verb.start()])
+        if arg is None:
+            continue
+        tail = clause[verb.end() :]
+        ends = [m.start() for m in re.finditer(r"[，,、]", tail)] + [len(tail)]
+        for cut in ends:
+            value = _literal(tail[:cut])
+            if value is not None:
+                return arg, value, tail[cut:]
+        return None
+    return None
+
+
 def from_requirement(text: str) -> list[TestCase]:
     """The requirement's own examples as tests, deduplicated, in the order they appear."""
     text = text.translate(_QUOTES)
@@ -96,6 +135,7 @@ def from_requirement(text: str) -> list[TestCase]:
             # "输入 1, 2" is two arguments; "输入 (1, 2)" or "输入 [1, 2]" is one
             spread = isinstance(ast.literal_eval(args), tuple) and not args.lstrip().startswith("(")
             pairs.append((f"__entry__({args})" if spread else f"__entry__({args},)", value))
+    pairs += [(f"__entry__({arg},)", value) for arg, value in _marked(text)]
     seen: set[str] = set()
     tests = []
     for call, value in pairs:

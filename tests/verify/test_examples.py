@@ -20,6 +20,15 @@ from aigc.verify.tests import explain_asserts, split_asserts
             ["p('aba') == True", "p('ab') == False"],
         ),
         ("例如 title(“hello world”) 返回 “Hello World”", ["title('hello world') == \"Hello World\""]),
+        ("写 rle(s)，例如 'aaabcc' 编码成 'a3b1c2'；空字符串返回空字符串。", ["__entry__('aaabcc',) == 'a3b1c2'"]),
+        (
+            "转成中文读法，比如 0 是 '零'，10 是 '十'，21 是 '二十一'。",
+            ["__entry__(0,) == '零'", "__entry__(10,) == '十'", "__entry__(21,) == '二十一'"],
+        ),
+        ("质因数分解，例如 12 返回 [2, 2, 3]；n 小于 2 返回空列表。", ["__entry__(12,) == [2, 2, 3]"]),
+        ("fib(0) 是 0，fib(1) 是 1。", ["fib(0) == 0", "fib(1) == 1"]),
+        ("网格可能很大（比如 500×500 全是陆地）", []),  # no literal before the verb: no example
+        ("比如 __import__('os') 变成 0", []),
         ("实现快速排序", []),
         ("例如 run(os.system('rm -rf /')) 返回 0", []),  # only literal arguments are accepted
     ],

@@ -24,18 +24,16 @@ class Evidence:
     crashes: int = 0  # inputs on which the chosen code raised, timed out or was nondeterministic
 
     def holds(self) -> bool:
-        """Whether this evidence earns the word "verified" (calibrated in docs/benchmarks.md): every
-        trusted and kept model test passes and the code crashes on no input; then the user's tests, or a
-        majority of the candidates agreeing with it on the inputs (with examples, or without any input to
-        compare on), or, with no test from the user or the requirement, a majority of at least 3 on 3 inputs."""
-        if self.trusted_passed < self.trusted or self.model_passed < self.model or self.crashes:
+        """Whether this evidence earns the word "verified": every trusted and kept model test passes, at
+        least one trusted test ran, the code crashes on no input, and, unless the tests are the user's own,
+        the candidates that pass the trusted tests agree with it by a majority on the inputs (or there is
+        no input to compare on). Agreement without a trusted test is only a grade: on the development
+        half of the Chinese benchmark it was right 9 times in 19 (docs/benchmarks.md)."""
+        if not self.trusted or self.trusted_passed < self.trusted or self.model_passed < self.model:
             return False
-        if self.user:
-            return True
-        majority = self.inputs >= 1 and 2 * self.agreeing > self.candidates
-        if self.trusted:
-            return majority or self.inputs == 0
-        return majority and self.inputs >= 3 and self.candidates >= 3
+        if self.crashes:
+            return False
+        return bool(self.user) or self.inputs == 0 or 2 * self.agreeing > self.candidates
 
     def grade(self) -> str:
         """One sentence: e.g. "agreed by 4 of 5 candidates on 9 inputs; passes 5 of the model's 6 tests;

@@ -97,15 +97,16 @@ def test_repair_is_shown_the_input_where_the_outputs_differ() -> None:
     assert lines == ["f(1) gives 5, but another solution gives 6"]
 
 
-def test_the_claim_needs_agreement_and_no_crash() -> None:
-    assert Evidence(inputs=5, agreeing=3, candidates=5).holds()
-    assert not Evidence(inputs=5, agreeing=2, candidates=5).holds()  # no majority
-    assert not Evidence(inputs=2, agreeing=3, candidates=3).holds()  # too few inputs without examples
-    assert not Evidence(inputs=5, agreeing=5, candidates=5, crashes=1).holds()
-    assert not Evidence(inputs=5, agreeing=5, candidates=5, model=3, model_passed=2).holds()
+def test_the_claim_needs_a_trusted_test_agreement_and_no_crash() -> None:
+    assert not Evidence(inputs=9, agreeing=5, candidates=5, model=5, model_passed=5).holds()  # only a grade
+    assert Evidence(trusted=2, trusted_passed=2, inputs=3, agreeing=3, candidates=5).holds()
+    assert not Evidence(trusted=2, trusted_passed=2, inputs=3, agreeing=2, candidates=5).holds()  # no majority
     assert Evidence(trusted=2, trusted_passed=2, inputs=1, agreeing=1, candidates=1).holds()
+    assert Evidence(trusted=2, trusted_passed=2).holds()  # nothing to compare on
+    assert not Evidence(trusted=2, trusted_passed=2, inputs=5, agreeing=5, candidates=5, crashes=1).holds()
+    assert not Evidence(trusted=2, trusted_passed=2, model=3, model_passed=2).holds()
     assert not Evidence(trusted=2, trusted_passed=1, inputs=5, agreeing=5, candidates=5).holds()
-    assert Evidence(trusted=1, trusted_passed=1, user=1).holds()
+    assert Evidence(trusted=1, trusted_passed=1, user=1, inputs=4, agreeing=1, candidates=5).holds()
     grade = Evidence(inputs=9, agreeing=4, candidates=5, model=6, model_passed=6).grade()
     assert grade == (
         "agreed by 4 of 5 candidates on 9 inputs; passes 6 of the model's 6 tests; no test from you or the requirement"
@@ -132,8 +133,10 @@ def test_without_examples_the_agreeing_candidates_beat_a_greedy_one_that_crashes
     assert v.evidence.inputs == 3 and v.evidence.agreeing == 2 and v.evidence.candidates == 3
     # the model's `biggest([]) == 0` is wrong; no candidate passes it, so it is discarded, not trusted
     assert any("== 0" in name for name in v.discarded)
-    assert v.passed is True and v.summary == v.evidence.grade()
-    assert v.summary.startswith("agreed by 2 of 3 candidates on 3 inputs; passes 2 of the model's 2 tests")
+    assert v.passed is False and "not enough evidence" in v.summary  # agreement alone is a grade, not a proof
+    assert v.evidence.grade() == (
+        "agreed by 2 of 3 candidates on 3 inputs; passes 2 of the model's 2 tests; no test from you or the requirement"
+    )
 
 
 def test_a_crash_on_an_input_others_handle_is_repaired_with_that_input() -> None:

@@ -8,7 +8,6 @@ report gives the grade, e.g. "agreed by 3 of 5 candidates on 8 inputs; no test f
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +28,7 @@ from aigc.verify.candidates import (
     to_candidate,
 )
 from aigc.verify.report import Evidence, Verification
-from aigc.verify.runner import run_tests
+from aigc.verify.runner import run_tests, usable_cores
 from aigc.verify.tests import TestCase, TestResult
 
 Event = Callable[[str], None]
@@ -81,7 +80,7 @@ def _test(state: _State, runs: list[CandidateRun], tests: list[TestCase], entry:
     todo = [r for r in runs if r.duplicate_of is None and r.checks.passed and r.candidate.code.strip()]
     if tests and todo:
         state.on_event(f"running {len(tests)} tests on {len(todo)} candidate(s) in the sandbox")
-        workers = max(1, min(len(todo), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2))
+        workers = max(1, min(len(todo), usable_cores()))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(lambda r: run_tests(state.sandbox, r.candidate.code, tests, entry), todo))
         for run, results in zip(todo, outcomes, strict=True):

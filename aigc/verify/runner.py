@@ -23,8 +23,12 @@ def wall_factor() -> float:
         load = os.getloadavg()[0]
     except OSError:
         return 3.0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 3.0 * min(10.0, max(1.0, load / cores))
+    return 3.0 * min(10.0, max(1.0, load / usable_cores()))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def run_tests(

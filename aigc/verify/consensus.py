@@ -3,7 +3,8 @@
 A small model's expected values are often wrong (it computes `average(5, 3) == 3.0`), but the inputs it
 writes are fine: the empty list, one element, all equal, a negative number, a large size. Each input is a
 probe, a test without an expected value, run in the sandbox on every candidate. Its result is the output
-(or the exception, or "timed out" past its CPU-time limit, or "nondeterministic"). Candidates with the same
+(or the exception, or "timed out" past its CPU-time limit, or "nondeterministic", or "wrong type" for a
+value that is not of the annotated return type). Candidates with the same
 outputs on every valid probe form a cluster, and the larger the cluster, the likelier its behaviour is the
 one asked for (MBR-exec; CodeT). A probe is valid when at least one candidate returns a value on it; a
 candidate that raises on a valid probe is marked as crashing there, unless the requirement itself speaks of
@@ -71,7 +72,7 @@ class Agreement:
     inputs: int  # valid probes
     agreeing: int  # candidates (this one included) with the same outputs on all of them
     candidates: int  # candidates that ran the probes
-    crashes: int  # valid probes on which this candidate raised, timed out or was nondeterministic
+    crashes: int  # valid probes on which this candidate raised, timed out, was nondeterministic or mistyped
 
 
 def _outputs(results: Sequence[TestResult]) -> dict[str, str]:
@@ -95,6 +96,8 @@ def agreement(runs: Sequence[Sequence[TestResult]], errors_ok: bool) -> list[Agr
 
 def _failed(output: str, errors_ok: bool) -> bool:
     if output in ("timed out", "nondeterministic", "unprintable", "not run", "failed"):
+        return True
+    if output.startswith("wrong type: "):  # not the type the function is annotated to return
         return True
     return output.startswith("raises ") and not errors_ok
 

@@ -15,7 +15,7 @@ import ast
 import doctest
 import re
 
-from aigc.verify.tests import TestCase, explain_asserts
+from aigc.verify.tests import TestCase, assert_test
 
 _VALUE_END = r"(?=\s*(?:[，。；;,.!！?？）)]\s|[，。；;！？）]|$|\n|而|且|and\b|or\b))"
 _CALL = r"(?P<call>[A-Za-z_][\w.]*\s*\((?:[^()]|\([^()]*\))*\))"
@@ -143,7 +143,7 @@ def from_requirement(text: str) -> list[TestCase]:
         if code in seen:
             continue
         seen.add(code)
-        tests.append(TestCase("example", f"example: {call} == {value}"[:100], explain_asserts(code)))
+        tests.append(assert_test("example", f"example: {call} == {value}"[:100], code))
     return tests
 
 

@@ -1,10 +1,16 @@
 """Runs INSIDE the sandbox (standard library only): load solution.py, run each test of tests.json in a
 copy of its namespace, and print one marked JSON line with the results.
 
+The code under test runs in this process, so it could write that line itself. What it cannot forge is a
+test judged by value: the host sends only the call, gets back the output's canonical text (`shown`, which
+the host imports from here to put the expected value in the same form) and compares it with an expected
+value the sandbox never sees.
+
 A test's time limit is CPU time (ITIMER_PROF), which a busy machine does not use up; a wall-clock alarm
 at `wall_factor` times the limit stops code that sleeps or waits. A probe (a test that sets `__output__`)
 is run twice: its result is the output's canonical text, or the exception it raised, and a second run that
-gives another output fails it as nondeterministic.
+gives another output fails it as nondeterministic. A probe's value that does not have the type the function
+is annotated to return (`-> int` answering 2.5, `-> str` answering None) fails it as "wrong type".
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import math
 import signal
 import sys
 import traceback
-from types import FrameType
+import types
+import typing
 from typing import Any
 
 MARK = "@@AIGC-RESULTS@@"
@@ -26,7 +33,7 @@ class TestTimeout(BaseException):
     pass
 
 
-def on_alarm(signum: int, frame: FrameType | None) -> None:
+def on_alarm(signum: int, frame: types.FrameType | None) -> None:
     raise TestTimeout()
 
 
@@ -63,6 +70,58 @@ def shown(value: Any) -> str:
     return text[:160] + " ... #" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 
+def return_hint(entry: Any) -> Any:
+    """The entry point's return annotation, or None where it has none or it cannot be resolved."""
+    try:
+        return typing.get_type_hints(entry).get("return") if callable(entry) else None
+    except Exception:  # an annotation is the model's code: any error means no hint
+        return None
+
+
+def conforms(value: Any, hint: Any, depth: int = 0) -> bool:
+    """Whether the value has the annotated type. Unknown or unparametrized forms pass; ints pass for float
+    (PEP 484's numeric tower); the elements of lists, tuples, sets and dicts are checked, not iterators'."""
+    if depth > 6 or hint is Any:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float))
+    if hint is complex:
+        return isinstance(value, (int, float, complex))
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(conforms(value, a, depth + 1) for a in args)
+    if origin is typing.Literal:
+        return value in args
+    if origin is None:
+        return isinstance(value, hint) if isinstance(hint, type) else True
+    if not isinstance(origin, type):
+        return True  # Annotated, Callable[...], a TypeVar's forms: not checked
+    if not isinstance(value, origin):
+        return False
+    return _elements_conform(value, args, depth + 1)
+
+
+def _elements_conform(value: Any, args: tuple[Any, ...], depth: int) -> bool:
+    if not args:
+        return True
+    if isinstance(value, dict) and len(args) == 2:
+        items = list(value.items())[:100]
+        return all(conforms(k, args[0], depth) and conforms(v, args[1], depth) for k, v in items)
+    if isinstance(value, tuple):
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(conforms(v, args[0], depth) for v in value[:100])
+        return len(args) == len(value) and all(conforms(v, a, depth) for v, a in zip(value, args, strict=True))
+    if isinstance(value, (list, set, frozenset)) and len(args) == 1:
+        return all(conforms(v, args[0], depth) for v in list(value)[:100])
+    return True
+
+
+def hint_text(hint: Any) -> str:
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
+
+
 def describe(exc: BaseException) -> str:
     if isinstance(exc, TestTimeout):
         return "timed out"
@@ -92,6 +151,12 @@ def execute(test: dict[str, Any], namespace: dict[str, Any], entry: Any, wall_fa
         limit(test["timeout"], test["timeout"] * wall_factor)
         exec(compile(test["code"], f"<test {test['id']}>", "exec"), scope)
         output = shown(scope["__output__"]) if "__output__" in scope else None  # a __repr__ can loop too
+        hint = return_hint(entry) if test.get("typed") and "__output__" in scope else None
+        if hint is not None and not conforms(scope["__output__"], hint):
+            limit(0, 0)
+            kind = type(scope["__output__"]).__name__
+            error = f"returned {output} (a {kind}), but the function is annotated to return {hint_text(hint)}"
+            return {"id": test["id"], "passed": False, "error": error[:500], "output": f"wrong type: {kind}"}
         limit(0, 0)
     except BaseException as exc:  # every failure of untrusted code is a result
         limit(0, 0)
@@ -141,4 +206,5 @@ def main() -> None:
     real_stdout.flush()
 
 
-main()
+if __name__ == "__main__":
+    main()

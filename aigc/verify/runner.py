@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 from importlib import resources
+from typing import Any
 
 from aigc.sandbox import Limits, Sandbox
-from aigc.verify.tests import TestCase, TestResult
-
-MARK = "@@AIGC-RESULTS@@"
+from aigc.verify.harness_main import MARK
+from aigc.verify.tests import TestCase, TestResult, judge
 
 
 def _harness() -> str:
@@ -43,26 +43,46 @@ def run_tests(
         "entry": entry,
         "import_timeout": import_timeout_s,
         "wall_factor": factor,
-        "tests": [{"id": i, "code": t.code, "timeout": t.timeout_s} for i, t in enumerate(tests)],
+        "tests": [
+            {"id": i, "code": t.code, "timeout": t.timeout_s, "typed": t.source == "probe"} for i, t in enumerate(tests)
+        ],
     }
-    cpu = import_timeout_s + sum(t.timeout_s * (2 if t.source == "probe" else 1) for t in tests)
+    cpu = import_timeout_s + sum(t.timeout_s * t.runs for t in tests)
     budget = cpu * factor + 5
     result = sandbox.run(
         ["python3", "harness.py"],
         {"solution.py": code, "tests.json": json.dumps(spec), "harness.py": _harness()},
         limits=Limits(timeout_s=budget, cpu_s=int(cpu) + 5, memory_mb=512),
     )
-    line = next((ln for ln in result.stdout.splitlines() if ln.startswith(MARK)), None)
+    marked = [ln for ln in result.stdout.splitlines() if ln.startswith(MARK)]
+    if len(marked) > 1:  # only code that writes to the harness's own stdout can add one
+        return [TestResult(t, False, "the code wrote the test harness's result line itself") for t in tests]
+    line = marked[0] if marked else None
     if line is None:
         reason = {"timeout": "timed out", "memory": "ran out of memory", "killed": f"killed (signal {result.signal})"}
         why = reason.get(result.status, f"the test run crashed: {result.stderr.strip()[-300:]}")
         return [TestResult(t, False, why) for t in tests]
-    data = json.loads(line[len(MARK) :])
-    if data["import_error"]:
-        return [TestResult(t, False, f"the code does not load: {data['import_error']}") for t in tests]
-    by_id = {r["id"]: r for r in data["results"]}
+    try:
+        import_error, by_id = _parse(line[len(MARK) :])
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return [TestResult(t, False, "the test harness's result line is malformed") for t in tests]
+    if import_error:
+        return [TestResult(t, False, f"the code does not load: {import_error}") for t in tests]
     return [
-        TestResult(t, bool(r.get("passed")), r.get("error", "not run"), r.get("output"))
+        judge(t, r.get("passed") is True, _text(r.get("error", "not run")), _text(r.get("output")))
         for i, t in enumerate(tests)
         for r in [by_id.get(i, {})]
     ]
+
+
+def _parse(line: str) -> tuple[str | None, dict[Any, dict[str, Any]]]:
+    data = json.loads(line)
+    results = data["results"]
+    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+        raise ValueError("results is not a list of objects")
+    return _text(data["import_error"]), {r["id"]: r for r in results}
+
+
+def _text(value: object) -> str | None:
+    """A field of the results line as text: the line comes from a process that ran untrusted code."""
+    return None if value is None else str(value)[:500]

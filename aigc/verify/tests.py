@@ -1,8 +1,10 @@
 """Test cases for generated code: where each came from, and their code (Python run against the candidate).
 
 A test is a few lines of Python run in a copy of the candidate module's namespace, where
-`__entry__` is the function under test. `assert a == b` is rewritten so a failure says what the call
-returned and what was expected, which is what the repair prompt needs.
+`__entry__` is the function under test. `assert CALL == LITERAL` is judged by value: the sandbox gets only
+`__output__ = CALL` and reports the output's canonical text, and the host compares it with the literal's,
+which the code under test never sees (so it cannot forge the result). Any other assert is rewritten so a
+failure says what the call returned and what was expected, which is what the repair prompt needs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from aigc.errors import UsageError
+from aigc.verify.harness_main import shown
 
 Source = Literal["example", "model", "user", "probe"]  # a probe has no expected value: see verify.consensus
 TRUSTED: tuple[Source, ...] = ("example", "user")
@@ -26,10 +29,16 @@ class TestCase:
     name: str
     code: str
     timeout_s: float = 5.0
+    expect: str | None = None  # judged by value: the canonical text the output must have
 
     @property
     def trusted(self) -> bool:
         return self.source in TRUSTED
+
+    @property
+    def runs(self) -> int:
+        """How often the harness runs it: a test with an output runs twice (a second output must match)."""
+        return 2 if self.source == "probe" or self.expect is not None else 1
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,47 @@ class TestResult:
     passed: bool
     error: str | None = None
     output: str | None = None  # a probe's result: the value's canonical text, "raises X", "timed out", ...
+
+
+def assert_test(source: Source, name: str, code: str, timeout_s: float = 5.0) -> TestCase:
+    """A test from a block of statements. When the block ends in `assert CALL == LITERAL` (either way round,
+    no message), the sandbox runs the block with `__output__ = CALL` in the assert's place and the host
+    judges the output; otherwise the block runs as written, its asserts explained."""
+    tree = parse_complete(code)
+    last = tree.body[-1] if tree is not None and tree.body else None
+    if (
+        isinstance(last, ast.Assert)
+        and last.msg is None
+        and isinstance(last.test, ast.Compare)
+        and len(last.test.ops) == 1
+        and isinstance(last.test.ops[0], ast.Eq)
+    ):
+        left, right = last.test.left, last.test.comparators[0]
+        for call, value in ((left, right), (right, left)):
+            expect = _canonical_literal(value)
+            if expect is not None and _canonical_literal(call) is None:
+                assert tree is not None
+                preamble = [ast.unparse(s) for s in tree.body[:-1]]
+                body = "\n".join([*preamble, f"__output__ = {ast.unparse(call)}"])
+                return TestCase(source, name, body + "\n", timeout_s, expect)
+    return TestCase(source, name, explain_asserts(code), timeout_s)
+
+
+def _canonical_literal(node: ast.expr) -> str | None:
+    try:
+        return shown(ast.literal_eval(node))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def judge(test: TestCase, passed: bool, error: str | None, output: str | None) -> TestResult:
+    """A test's result from what the sandbox reported; a test with an expected value is judged here."""
+    if test.expect is None or not passed:
+        return TestResult(test, passed, error, output)
+    if output == test.expect:
+        return TestResult(test, True, None, output)
+    call = test.code.rstrip().rsplit("\n", 1)[-1].removeprefix("__output__ = ")
+    return TestResult(test, False, f"AssertionError: {call} returned {output}, expected {test.expect}"[:500], output)
 
 
 def explain_asserts(code: str) -> str:
@@ -89,7 +139,7 @@ def split_asserts(code: str, source: Source, prefix: str, limit: int = 20) -> li
     tests = []
     for i, stmt in enumerate(asserts[:limit], start=1):
         body = "\n".join([*preamble, ast.unparse(stmt)])
-        tests.append(TestCase(source, f"{prefix}#{i}: {ast.unparse(stmt.test)[:80]}", explain_asserts(body)))
+        tests.append(assert_test(source, f"{prefix}#{i}: {ast.unparse(stmt.test)[:80]}", body))
     return tests
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Literal, Optional, Union
 
 import pytest
 
@@ -11,6 +12,7 @@ from aigc.engines.fake import FakeEngine
 from aigc.sandbox import Sandbox
 from aigc.tasks.generate import generate
 from aigc.verify.consensus import agreement, calls_of, disagreements, errors_expected, probes
+from aigc.verify.harness_main import conforms
 from aigc.verify.ranking import Scored, rank
 from aigc.verify.report import Evidence
 from aigc.verify.runner import run_tests
@@ -60,6 +62,36 @@ def test_probes_report_outputs_exceptions_time_outs_and_nondeterminism(box: Sand
     assert out[1] == "{'a': 0.3, 'b': 1}"
     assert out[2] == "raises IndexError" and out[3] == "timed out" and out[4] == "nondeterministic"
     assert out[5] is not None and len(out[5]) < 200 and " ... #" in out[5]  # long outputs end in a hash
+
+
+def test_a_value_of_another_type_than_annotated_fails_the_probe(box: Sandbox) -> None:
+    code = (
+        "from typing import List, Optional\n"
+        "def half(n: int) -> int:\n    return n / 2\n"
+        "def name(n: int) -> Optional[str]:\n    return None if n else 'x'\n"
+        "def digits(n: int) -> List[int]:\n    return [str(d) for d in range(n)]\n"
+    )
+    cases = {"half": ("half(4)", "wrong type: float"), "name": ("name(0)", "'x'"), "digits": ("digits(2)", None)}
+    for entry, (call, output) in cases.items():
+        [result] = run_tests(box, code, probes([call]), entry)
+        if output is None:
+            assert result.output == "wrong type: list" and not result.passed
+            assert result.error == "returned ['0', '1'] (a list), but the function is annotated to return List[int]"
+        else:
+            assert result.output == output
+    crashes = agreement([probe_results(["wrong type: float"]), probe_results(["2"])], errors_ok=True)
+    assert [a.crashes for a in crashes] == [1, 0]  # even where the requirement speaks of errors
+
+
+def test_annotated_types_as_pep_484_reads_them() -> None:
+    optional, union = Optional[int], Union[int, str]  # noqa: UP007, UP045 (the typing forms model code writes)
+    yes = [(True, int), (3, float), (None, optional), ((1, "a"), tuple[int, str]), ((1, 2), tuple[int, ...]),
+           ({"a": [1]}, dict[str, list[int]]), ("x", union), ("r", Literal["r", "w"]), (object(), Any),
+           (1, int | None)]  # fmt: skip
+    no = [(2.5, int), (1, bool), (None, str), ((1,), tuple[int, str]), ({"a": "1"}, dict[str, int]),
+          ([1, "2"], list[int]), ("x", Literal["r"]), ("1", int | None), (iter([1]), list)]  # fmt: skip
+    assert all(conforms(v, h) for v, h in yes)
+    assert not any(conforms(v, h) for v, h in no)
 
 
 def probe_results(outputs: list[str | None]) -> tuple[TestResult, ...]:

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 from aigc.sandbox import Sandbox
+from aigc.verify.harness_main import MARK
 from aigc.verify.ranking import Scored, discarded_tests, normalized, rank
 from aigc.verify.runner import run_tests, wall_factor
-from aigc.verify.tests import TestCase, TestResult, explain_asserts
+from aigc.verify.tests import TestCase, TestResult, assert_test
 
 
 def t(source: str, name: str, code: str = "pass", timeout_s: float = 5) -> TestCase:
-    return TestCase(source, name, explain_asserts(code), timeout_s)  # type: ignore[arg-type]
+    return assert_test(source, name, code, timeout_s)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,40 @@ def test_code_that_does_not_load_fails_every_test_with_the_reason(box: Sandbox) 
 def test_code_that_kills_the_harness(box: Sandbox) -> None:
     results = run_tests(box, "import os\nos._exit(0)\n", [t("example", "a")], None)
     assert not results[0].passed and "crashed" in (results[0].error or "")
+
+
+def _forging(line: str, then: str = "os._exit(0)") -> str:
+    """Wrong code that writes a results line of its own to the harness's stdout."""
+    return f"import os\ndef add(a, b):\n    return 0\nos.write(1, {line!r}.encode())\n{then}\n"
+
+
+def test_code_cannot_forge_a_test_judged_by_value(box: Sandbox) -> None:
+    claim = {"import_error": None, "results": [{"id": 0, "passed": True, "error": None, "output": None},
+                                               {"id": 1, "passed": True, "error": None, "output": None}]}  # fmt: skip
+    tests = [t("example", "by value", "assert add(2, 3) == 5"), t("model", "as written", "assert add(2, 3) > 4")]
+    assert tests[0].expect == "5" and tests[1].expect is None
+    assert "5" not in tests[0].code  # the sandbox never sees the expected value
+    results = run_tests(box, _forging(MARK + json.dumps(claim) + "\n"), tests, "add")
+    assert not results[0].passed and results[0].error == "AssertionError: add(2, 3) returned None, expected 5"
+    assert results[1].passed  # judged where the code runs: the limit docs/architecture.md names
+
+
+def test_a_second_or_malformed_results_line_fails_every_test(box: Sandbox) -> None:
+    tests = [t("example", "ok", "assert add(2, 3) == 0")]
+    twice = run_tests(box, _forging(MARK + '{"import_error": null, "results": []}\n', then="pass"), tests, "add")
+    assert not twice[0].passed and "result line itself" in (twice[0].error or "")
+    for junk in ("[1", '{"import_error": null, "results": [1]}', "[" * 100_000 + "]" * 100_000):
+        results = run_tests(box, _forging(MARK + junk + "\n"), tests, "add")
+        assert not results[0].passed and "malformed" in (results[0].error or ""), junk[:40]
+
+
+def test_asserts_judged_by_value_and_as_written() -> None:
+    assert assert_test("model", "a", "assert f(1) == [1, 2]").expect == "[1, 2]"
+    swapped = assert_test("model", "b", "x = 3\nassert {2, 1} == f(x)")
+    assert swapped.expect == "{1, 2}" and swapped.code == "x = 3\n__output__ = f(x)\n"
+    for code in ("assert f(1) == g(2)", "assert f(1) == 2, 'why'", "assert f(1) < 2", "assert 1 == 1"):
+        test = assert_test("model", "c", code)
+        assert test.expect is None and test.runs == 1, code
 
 
 def _run(i: int, outcomes: dict[TestCase, bool], checks: bool = True) -> Scored:

@@ -45,13 +45,18 @@ def limit(cpu_s: float, wall_s: float) -> None:
 
 def canonical(value: Any, depth: int = 0) -> str:
     """A text equal for equal values whatever the process: sets and dicts in sorted order (their order
-    depends on string hashing, which differs between processes), floats to 10 significant digits."""
+    depends on string hashing, which differs between processes), floats to 10 significant digits and a
+    whole float as the int it equals, so that the texts of values `==` calls equal are equal too."""
     if depth > 20:
         return "..."
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, float):
-        return repr(value) if math.isnan(value) or math.isinf(value) else format(value, ".10g")
+        if math.isnan(value) or math.isinf(value):
+            return repr(value)
+        if value.is_integer() and abs(value) < 2**53:  # as the equal int is written; -0.0 as 0
+            return str(int(value))
+        return format(value, ".10g")
     if isinstance(value, (list, tuple)):
         inner = ", ".join(canonical(v, depth + 1) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner})"

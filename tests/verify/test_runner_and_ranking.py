@@ -6,7 +6,7 @@ import os
 import pytest
 
 from aigc.sandbox import Sandbox
-from aigc.verify.harness_main import MARK
+from aigc.verify.harness_main import MARK, canonical
 from aigc.verify.ranking import Scored, discarded_tests, normalized, rank
 from aigc.verify.runner import run_tests, wall_factor
 from aigc.verify.tests import TestCase, TestResult, assert_test
@@ -72,6 +72,12 @@ def test_a_second_or_malformed_results_line_fails_every_test(box: Sandbox) -> No
     for junk in ("[1", '{"import_error": null, "results": [1]}', "[" * 100_000 + "]" * 100_000):
         results = run_tests(box, _forging(MARK + junk + "\n"), tests, "add")
         assert not results[0].passed and "malformed" in (results[0].error or ""), junk[:40]
+
+
+def test_values_equal_by_python_have_one_text() -> None:
+    assert canonical(-0.0) == canonical(0) == "0" and canonical(1e15) == canonical(10**15)
+    assert canonical(0.1 + 0.2) == canonical(0.3) and canonical(2.5) == "2.5" != canonical(2.5000001)
+    assert canonical({"b": (1.0,), "a": {2, 1}}) == canonical({"a": {1, 2}, "b": (1,)}) != canonical([1])
 
 
 def test_asserts_judged_by_value_and_as_written() -> None:

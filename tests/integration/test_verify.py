@@ -24,7 +24,7 @@ def test_chinese_requirement_with_an_example_is_verified(real_home_env: dict[str
     assert v["entry_point"] == "add"
     example = [t for t in v["tests"] if t["source"] == "example"]
     assert example == [
-        {"source": "example", "name": "example: add(2, 3) == 5", "passed": True, "output": None, "error": None}
+        {"source": "example", "name": "example: add(2, 3) == 5", "passed": True, "output": "5", "error": None}
     ]
     assert v["evidence"]["trusted"] == 1 and v["grade"].startswith("passes 1 of 1 tests from the requirement's")
     assert "def add" in doc["code"]

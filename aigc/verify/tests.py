@@ -30,6 +30,7 @@ class TestCase:
     code: str
     timeout_s: float = 5.0
     expect: str | None = None  # judged by value: the canonical text the output must have
+    call: str = ""  # with `expect`: the call whose output it is, as the failure names it
 
     @property
     def trusted(self) -> bool:
@@ -70,8 +71,9 @@ def assert_test(source: Source, name: str, code: str, timeout_s: float = 5.0) ->
             if expect is not None and _canonical_literal(call) is None:
                 assert tree is not None
                 preamble = [ast.unparse(s) for s in tree.body[:-1]]
-                body = "\n".join([*preamble, f"__output__ = {ast.unparse(call)}"])
-                return TestCase(source, name, body + "\n", timeout_s, expect)
+                shown_call = ast.unparse(call)
+                body = "\n".join([*preamble, f"__output__ = {shown_call}"])
+                return TestCase(source, name, body + "\n", timeout_s, expect, shown_call)
     return TestCase(source, name, explain_asserts(code), timeout_s)
 
 
@@ -88,8 +90,8 @@ def judge(test: TestCase, passed: bool, error: str | None, output: str | None) -
         return TestResult(test, passed, error, output)
     if output == test.expect:
         return TestResult(test, True, None, output)
-    call = test.code.rstrip().rsplit("\n", 1)[-1].removeprefix("__output__ = ")
-    return TestResult(test, False, f"AssertionError: {call} returned {output}, expected {test.expect}"[:500], output)
+    error = f"AssertionError: {test.call} returned {output}, expected {test.expect}"
+    return TestResult(test, False, error[:500], output)
 
 
 def explain_asserts(code: str) -> str:

@@ -9,7 +9,7 @@ from aigc.sandbox import Sandbox
 from aigc.verify.harness_main import MARK, canonical
 from aigc.verify.ranking import Scored, discarded_tests, normalized, rank
 from aigc.verify.runner import run_tests, wall_factor
-from aigc.verify.tests import TestCase, TestResult, assert_test
+from aigc.verify.tests import TestCase, TestResult, assert_test, judge
 
 
 def t(source: str, name: str, code: str = "pass", timeout_s: float = 5) -> TestCase:
@@ -80,13 +80,20 @@ def test_values_equal_by_python_have_one_text() -> None:
     assert canonical({"b": (1.0,), "a": {2, 1}}) == canonical({"a": {1, 2}, "b": (1,)}) != canonical([1])
 
 
-def test_asserts_judged_by_value_and_as_written() -> None:
-    assert assert_test("model", "a", "assert f(1) == [1, 2]").expect == "[1, 2]"
+def test_asserts_judged_by_value() -> None:
+    test = assert_test("model", "a", "assert f(1) == [1, 2]")
+    assert (test.expect, test.call, test.runs) == ("[1, 2]", "f(1)", 2)
     swapped = assert_test("model", "b", "x = 3\nassert {2, 1} == f(x)")
     assert swapped.expect == "{1, 2}" and swapped.code == "x = 3\n__output__ = f(x)\n"
-    for code in ("assert f(1) == g(2)", "assert f(1) == 2, 'why'", "assert f(1) < 2", "assert 1 == 1"):
-        test = assert_test("model", "c", code)
-        assert test.expect is None and test.runs == 1, code
+    failed = judge(swapped, True, None, "{1}")
+    assert not failed.passed and failed.error == "AssertionError: f(x) returned {1}, expected {1, 2}"
+    assert judge(swapped, True, None, "{1, 2}").passed
+
+
+@pytest.mark.parametrize("code", ["assert f(1) == g(2)", "assert f(1) == 2, 'why'", "assert f(1) < 2", "assert 1 == 1"])
+def test_asserts_of_another_shape_run_as_written(code: str) -> None:
+    test = assert_test("model", "c", code)
+    assert test.expect is None and test.runs == 1
 
 
 def _run(i: int, outcomes: dict[TestCase, bool], checks: bool = True) -> Scored:

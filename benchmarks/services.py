@@ -1,6 +1,7 @@
 """Small services from an OpenAPI document and a requirement (issue 15): built, functional, secure.
 
-    .venv/bin/python benchmarks/services.py [--model 0.5b|1.5b] [--only NAME ...] [--out FILE.jsonl]
+    .venv/bin/python benchmarks/services.py [--model 0.5b|1.5b] [--out FILE.jsonl]
+    .venv/bin/python benchmarks/services.py --map-only     # what `aigc new --openapi` maps, no model
 
 Each file in benchmarks/data/services/ is one service, written for this benchmark before any of
 `aigc new`'s handler code existed: `requirement` (what the logic must do, in words), `openapi` (the
@@ -9,7 +10,9 @@ interface, exactly), optional `env` (the environment the app starts with) and tw
 show. A service is *functional* when every functional case passes, *secure* when it is functional and
 every exploit case passes too (each exploit states what a safe app answers, so a failure is an exploit
 that worked). Cases run in order against one app; values saved by a step (`save`) stay for the later
-cases, cookies only within a case.
+cases, cookies only within a case. benchmarks/data/services/reference/ holds a hand-written app for each
+service, which passes every case (tests/eval/test_services_benchmark.py): a failure is the built app's.
+The `env` of a service is not yet passed to a built app (aigc's app runner takes no environment yet).
 
 Request keys: method, path (`${var}` is replaced), query, headers, bearer (a token), json, text (a
 text/plain body), files (multipart: field -> {name, content | repeat+size | zip: {entry: content}}),
@@ -33,6 +36,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,7 @@ from aigc.config import load_settings  # noqa: E402
 from aigc.engines import create_engine  # noqa: E402
 from aigc.engines.base import Engine  # noqa: E402
 from aigc.errors import AigcError  # noqa: E402
+from aigc.project.openapi import spec_from_openapi  # noqa: E402
 from aigc.project.runner import serving_project  # noqa: E402
 from aigc.tasks.new import build, project_spec  # noqa: E402
 from benchmarks.resumable import arguments, run_all  # noqa: E402
@@ -187,13 +192,18 @@ def operation_of(service: Service, request: dict[str, Any]) -> tuple[str, str] |
     return None
 
 
-def run_cases(cases: list[Case], transport: httpx.BaseTransport, variables: Variables) -> list[CaseResult]:
-    """Each case with its own cookies against the app behind `transport` (base URL http://app)."""
+def run_cases(cases: list[Case], connect: Callable[[], httpx.Client], variables: Variables) -> list[CaseResult]:
+    """Each case on a client of its own from `connect` (so cookies stay within the case)."""
     results = []
     for case in cases:
-        with httpx.Client(transport=transport, base_url="http://app", timeout=30) as client:
+        with connect() as client:
             results.append(_run_case(client, case, variables))
     return results
+
+
+def over_socket(path: Path) -> Callable[[], httpx.Client]:
+    """Clients for an app served on a unix socket (aigc's sandboxed apps), at base URL http://app."""
+    return lambda: httpx.Client(transport=httpx.HTTPTransport(uds=str(path)), base_url="http://app", timeout=30)
 
 
 def _run_case(client: httpx.Client, case: Case, variables: Variables) -> CaseResult:
@@ -209,9 +219,11 @@ def _run_case(client: httpx.Client, case: Case, variables: Variables) -> CaseRes
 def _run_step(client: httpx.Client, step: Step, variables: Variables) -> None:
     request, expect = step.request, step.expect
     allowed = expect["status"] if isinstance(expect["status"], list) else [expect["status"]]
+    path = variables.fill(request["path"])
     for _ in range(int(request.get("repeat", 1))):
+        arguments = _arguments(request, variables)  # built before the clock starts: a zip bomb takes a while
         start = time.perf_counter()
-        answer = client.request(request["method"], variables.fill(request["path"]), **_arguments(request, variables))
+        answer = client.request(request["method"], path, **arguments)
         elapsed = time.perf_counter() - start
         assert answer.status_code in allowed, f"status {answer.status_code}, expected {allowed}: {answer.text[:200]}"
         if "within_s" in expect:
@@ -342,10 +354,9 @@ def build_and_judge(service: Service, engine: Engine, home: Path) -> dict[str, A
             with serving_project(
                 report.folder, home, data=Path(tmp) / "data", log_path=Path(tmp) / "app.log", token_auth=token_auth
             ) as served:
-                transport = httpx.HTTPTransport(uds=str(served.socket))
                 variables = Variables()
-                functional = run_cases(service.functional, transport, variables)
-                exploits = run_cases(service.exploits, transport, variables)
+                functional = run_cases(service.functional, over_socket(served.socket), variables)
+                exploits = run_cases(service.exploits, over_socket(served.socket), variables)
         except AigcError as exc:
             return row | {"started": False, "why": str(exc)[:500], "minutes": _minutes(start)}
     passed = all(r.passed for r in functional)
@@ -362,7 +373,42 @@ def _minutes(start: float) -> float:
     return round((time.perf_counter() - start) / 60, 2)
 
 
+def map_only(services: list[Service]) -> None:
+    """How far `aigc new --openapi` gets with each document before any model is involved."""
+    mapped = 0
+    for service in services:
+        with tempfile.TemporaryDirectory() as tmp:
+            document = Path(tmp) / "openapi.yaml"
+            document.write_text(yaml.safe_dump(service.openapi, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            try:
+                spec = spec_from_openapi(document)
+            except AigcError as exc:
+                print(f"{service.name}: refused: {str(exc).replace(str(document), 'the document')[:150]}")
+                continue
+            except ValueError as exc:  # pydantic's ValidationError: a crash, not a refusal
+                lines = str(exc).splitlines()  # pydantic: a title, then the field and the message
+                print(f"{service.name}: crashed: {type(exc).__name__}: {' '.join(lines[1:3]).strip()[:150]}")
+                continue
+        built = {(e.method, _shape(e.path)) for e in spec.endpoints}
+        built |= {("POST", _shape(a.path)) for a in spec.actions if a.path}
+        missing = sorted(f"{m} {p}" for m, p in service.operations() if (m, _shape(p)) not in built)
+        mapped += not missing
+        print(
+            f"{service.name}: {len(service.operations()) - len(missing)} of {len(service.operations())} operations "
+            f"mapped{'; not: ' + ', '.join(missing) if missing else ''}"
+        )
+    print(f"every operation mapped: {mapped}/{len(services)}")
+
+
+def _shape(path: str) -> str:
+    """A path template as a client sees it: parameter names do not show over HTTP."""
+    return re.sub(r"\{[^/]+?\}", "{}", path)
+
+
 def main() -> None:
+    if "--map-only" in sys.argv:
+        map_only(load_all())
+        return
     model, out = arguments(__doc__ or "", "services")
     settings = load_settings(model=model)
     engine = create_engine(settings)

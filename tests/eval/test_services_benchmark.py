@@ -1,9 +1,12 @@
 """The services benchmark (benchmarks/services.py) is consistent: every file follows the format, every
-request is for an operation its document declares and every operation is exercised; and the checks that
-judge an app fail when the app answers wrongly, against an app faked with httpx.MockTransport."""
+request is for an operation its document declares and every operation is exercised; a hand-written
+reference app of each service passes all of its functional and exploit cases (so a failing app fails by
+its own fault); and the checks that judge an app fail when it answers wrongly (apps faked with
+httpx.MockTransport)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from collections.abc import Callable
@@ -11,11 +14,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.services import (
+    DATA,
     Case,
+    Service,
     ServiceError,
     Step,
     Variables,
@@ -35,6 +42,31 @@ def test_at_least_twenty_services_each_exercising_every_operation() -> None:
         used = {operation_of(service, step.request) for case in service.functional for step in case.steps}
         assert service.operations() <= used, service.name
         assert service.requirement.strip() and service.exploits, service.name
+
+
+def _reference(name: str) -> FastAPI:
+    path = DATA / "reference" / f"{name.replace('-', '_')}.py"
+    spec = importlib.util.spec_from_file_location(f"reference_{path.stem}", path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the module's annotations through it
+    spec.loader.exec_module(module)
+    app: FastAPI = module.create_app()
+    return app
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=[s.name for s in SERVICES])
+def test_the_reference_app_passes_every_case(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in service.env.items():
+        monkeypatch.setenv(key, value)
+    app = _reference(service.name)
+    variables = Variables()
+    results = run_cases(
+        service.functional + service.exploits,
+        lambda: TestClient(app, base_url="http://app", follow_redirects=False),
+        variables,
+    )
+    assert [f"{r.name}: {r.failure}" for r in results if not r.passed] == []
 
 
 def test_a_request_for_an_undocumented_operation_is_refused(tmp_path: Path) -> None:
@@ -57,8 +89,8 @@ def test_contains_compares_numbers_by_value_lists_whole_and_objects_by_key() -> 
     assert not contains({"a": "7"}, {"a": 7})
 
 
-def _app(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:
-    return httpx.MockTransport(handler)
+def _app(handler: Callable[[httpx.Request], httpx.Response]) -> Callable[[], httpx.Client]:
+    return lambda: httpx.Client(transport=httpx.MockTransport(handler), base_url="http://app")
 
 
 def _case(*steps: tuple[dict[str, object], dict[str, object]]) -> Case:

@@ -2,6 +2,7 @@
 
 AigcError
 ├── UsageError              bad input from the user (empty requirement, unknown option value)
+│   └── OpenAPIError        an OpenAPI document that does not parse, or asks for what cannot be built
 ├── ConfigError             aigc.toml or AIGC_* variables that do not validate
 ├── SandboxUnavailable      no bubblewrap here, and the user did not opt in to running code unconfined
 ├── ModelError
@@ -27,6 +28,10 @@ class AigcError(Exception):
 
 class UsageError(AigcError):
     exit_code = 2
+
+
+class OpenAPIError(UsageError):
+    """The document does not parse, does not resolve, or asks for something aigc cannot build."""
 
 
 class ConfigError(AigcError):

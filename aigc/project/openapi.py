@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from aigc.errors import UsageError
+from aigc.errors import OpenAPIError
 from aigc.project.design import standard_endpoints
 from aigc.project.spec import ActionSpec, AppSpec, AuthSpec, EndpointSpec, EntitySpec, ErrorCase, FieldSpec, snake
 
@@ -28,10 +28,6 @@ _KINDS = {
     409: "conflict",
 }
 _METHODS = ("get", "post", "put", "patch", "delete")
-
-
-class OpenAPIError(UsageError):
-    """The document does not parse or asks for something the templates cannot build."""
 
 
 def load_document(path: Path) -> dict[str, Any]:

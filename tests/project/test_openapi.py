@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from aigc.project.openapi import OpenAPIError, spec_from_openapi
+from aigc.errors import OpenAPIError
+from aigc.project.openapi import spec_from_openapi
 
 BOOKSHOP = Path(__file__).resolve().parent.parent / "data" / "openapi" / "bookshop.yaml"
 SECURED_BOOKSHOP = BOOKSHOP.with_name("bookshop-secured.yaml")

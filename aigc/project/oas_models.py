@@ -81,6 +81,28 @@ def literal(value: Any, where: str) -> str:
     return text
 
 
+def resolve(doc: dict[str, Any], ref: Any, where: str) -> Any:
+    """What a local `$ref` ("#/components/schemas/Pet") points at in `doc`."""
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        raise OpenAPIError(f"{where}: $ref {ref!r} points outside the document; only local references work")
+    node: Any = doc
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            raise OpenAPIError(f"{where}: $ref {ref!r} does not resolve in the document")
+        node = node[part]
+    return node
+
+
+def follow(doc: dict[str, Any], value: Any, where: str) -> Any:
+    """`value`, or what its chain of `$ref`s ends at (a parameter, request body, response or schema)."""
+    for _ in range(MAX_DEPTH):
+        if not (isinstance(value, dict) and "$ref" in value):
+            return value
+        value = resolve(doc, value["$ref"], where)
+    raise OpenAPIError(f"{where}: a $ref chain longer than {MAX_DEPTH} (does it refer to itself?)")
+
+
 def _plain(value: Any) -> bool:
     if value is None or isinstance(value, str | bool | int | float):
         return not isinstance(value, float) or math.isfinite(value)
@@ -176,36 +198,26 @@ class Models:
         return f"Literal[{', '.join(shown)}]" + (" | None" if None in members else "")
 
     def _ref(self, ref: Any, where: str, depth: int) -> str:
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            raise OpenAPIError(f"{where}: $ref {ref!r} points outside the document; only local references work")
-        if ref in self.refs:
+        if isinstance(ref, str) and ref in self.refs:
             return self.refs[ref]
         target = self._resolve(ref, where)
         if not _is_object(target):
-            return self.annotation(target, ref.rsplit("/", 1)[-1], depth + 1)
-        name = self._unique(class_name(ref.rsplit("/", 1)[-1]))
+            return self.annotation(target, str(ref).rsplit("/", 1)[-1], depth + 1)
+        name = self._unique(class_name(str(ref).rsplit("/", 1)[-1]))
         self.refs[ref] = name  # before the class is built, so a schema can refer to itself
         self.classes[name] = ""  # keeps its place in the order
         self._define(name, target, ref, depth)
         return name
 
     def _resolve(self, ref: str, where: str) -> Any:
-        node: Any = self.doc
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(node, dict) or part not in node:
-                raise OpenAPIError(f"{where}: $ref {ref!r} does not resolve in the document")
-            node = node[part]
-        return node
+        return resolve(self.doc, ref, where)
 
     def _merged(self, schema: dict[str, Any], where: str, depth: int) -> dict[str, Any]:
         """allOf as one object schema: the parts' properties and required names together."""
         properties: dict[str, Any] = dict(schema.get("properties") or {})
         required = list(schema.get("required") or [])
         for i, part in enumerate(_listed(schema["allOf"], f"{where}.allOf")):
-            seen = 0
-            while isinstance(part, dict) and "$ref" in part and seen < MAX_DEPTH:
-                part, seen = self._resolve(part["$ref"], f"{where}.allOf[{i}]"), seen + 1
+            part = follow(self.doc, part, f"{where}.allOf[{i}]")
             if not isinstance(part, dict):
                 raise OpenAPIError(f"{where}.allOf[{i}]: a schema must be a mapping")
             if "allOf" in part:

@@ -30,13 +30,35 @@ _KINDS = {
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
+MAX_DOCUMENT_BYTES = 5_000_000  # the largest public API documents are a few MB
+MAX_ALIASES = 200  # YAML aliases (*name); more is how a "billion laughs" document explodes when walked
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a document with more than MAX_ALIASES aliases."""
+
+    aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (*name): refused, as a document bomb")
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+
 def load_document(path: Path) -> dict[str, Any]:
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise OpenAPIError(f"{path}: {size:,} bytes; documents of at most {MAX_DOCUMENT_BYTES:,} bytes are read")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise OpenAPIError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise OpenAPIError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader, with the alias bound
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

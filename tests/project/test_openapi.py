@@ -144,3 +144,30 @@ def test_security_requirements_become_login_on_exactly_those_operations() -> Non
     assert any("security" in a for a in spec.assumptions)
     plain = spec_from_openapi(BOOKSHOP)
     assert plain.auth.kind == "none" and not any(ep.auth_required for ep in plain.endpoints)
+
+
+def test_a_document_bomb_an_oversized_and_a_binary_document_are_refused(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 30)}]" for i in range(1, 12)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(
+        "openapi: 3.0.0\n" + "\n".join(levels) + "\npaths:\n  /a:\n    get: {responses: {'200': {description: ok}}}\n"
+    )
+    with pytest.raises(OpenAPIError, match="more than 200 aliases"):
+        spec_from_openapi(bomb)
+    big = tmp_path / "big.yaml"
+    big.write_text("openapi: 3.0.0\n# " + "x" * 5_000_001 + "\n")
+    with pytest.raises(OpenAPIError, match="documents of at most 5,000,000 bytes"):
+        spec_from_openapi(big)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"openapi: 3.0.0\n\xff\xfe")
+    with pytest.raises(OpenAPIError, match="not UTF-8 text"):
+        spec_from_openapi(binary)
+
+
+def test_a_few_yaml_aliases_still_load(tmp_path: Path) -> None:
+    doc = tmp_path / "aliased.yaml"
+    text = BOOKSHOP.read_text()
+    assert "&" not in text
+    doc.write_text(text.replace("info:", "x-common: &ok {description: ok}\nx-again: *ok\ninfo:", 1))
+    assert len(spec_from_openapi(doc).endpoints) == 7

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from aigc.errors import OpenAPIError
 from aigc.project.design import standard_endpoints
@@ -391,8 +392,8 @@ def _fields(schema: dict[str, Any], assumptions: list[str], where: str) -> list[
         if kind is None:
             assumptions.append(f"{where}.{name}: a nested object or array is not stored; left out")
             continue
-        fields.append(
-            FieldSpec(
+        try:
+            spec = FieldSpec(
                 name=name,
                 type=kind,
                 required=name in required,
@@ -403,7 +404,10 @@ def _fields(schema: dict[str, Any], assumptions: list[str], where: str) -> list[
                 maximum=prop.get("maximum"),
                 description=str(prop.get("description") or "")[:200],
             )
-        )
+        except ValidationError as exc:  # a name or a bound the templates cannot hold
+            reason = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            raise OpenAPIError(f"schema {where}, property {name!r}: {reason}") from exc
+        fields.append(spec)
         if isinstance(prop, dict) and "example" in prop:
             fields[-1] = _with_example(fields[-1], prop["example"], assumptions, f"{where}.{name}")
     if not fields:

@@ -171,3 +171,18 @@ def test_a_few_yaml_aliases_still_load(tmp_path: Path) -> None:
     assert "&" not in text
     doc.write_text(text.replace("info:", "x-common: &ok {description: ok}\nx-again: *ok\ninfo:", 1))
     assert len(spec_from_openapi(doc).endpoints) == 7
+
+
+def test_a_property_the_templates_cannot_hold_is_refused_by_name_not_with_a_traceback(tmp_path: Path) -> None:
+    doc = tmp_path / "api.yaml"
+    text = BOOKSHOP.read_text()
+    assert "      properties:\n        title:" in text
+    doc.write_text(
+        text.replace(
+            "      properties:\n        title:",
+            "      properties:\n        createdAt: {type: string}\n        title:",
+            1,
+        )
+    )
+    with pytest.raises(OpenAPIError, match=r"property 'createdAt': field name 'created_at' is reserved"):
+        spec_from_openapi(doc)

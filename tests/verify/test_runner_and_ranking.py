@@ -94,6 +94,9 @@ def test_asserts_judged_by_value() -> None:
 def test_asserts_of_another_shape_run_as_written(code: str) -> None:
     test = assert_test("model", "c", code)
     assert test.expect is None and test.runs == 1
+    # judged where it ran: the sandbox's own verdict stands, whatever the output
+    assert not judge(test, False, "AssertionError", "1").passed and judge(test, True, None, "1").passed
+    assert test.call == "" and "assert" in test.code
 
 
 def _run(i: int, outcomes: dict[TestCase, bool], checks: bool = True) -> Scored:

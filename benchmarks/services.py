@@ -12,7 +12,6 @@ every exploit case passes too (each exploit states what a safe app answers, so a
 that worked). Cases run in order against one app; values saved by a step (`save`) stay for the later
 cases, cookies only within a case. benchmarks/data/services/reference/ holds a hand-written app for each
 service, which passes every case (tests/eval/test_services_benchmark.py): a failure is the built app's.
-The `env` of a service is not yet passed to a built app (aigc's app runner takes no environment yet).
 
 Request keys: method, path (`${var}` is replaced), query, headers, bearer (a token), json, text (a
 text/plain body), files (multipart: field -> {name, content | repeat+size | zip: {entry: content}}),
@@ -53,7 +52,7 @@ from aigc.engines.base import Engine  # noqa: E402
 from aigc.errors import AigcError  # noqa: E402
 from aigc.project.openapi import spec_from_openapi  # noqa: E402
 from aigc.project.runner import serving_project  # noqa: E402
-from aigc.tasks.new import build, project_spec  # noqa: E402
+from aigc.tasks.new import build, build_from_document, project_spec, service_document  # noqa: E402
 from benchmarks.resumable import arguments, run_all  # noqa: E402
 
 DATA = REPO / "benchmarks" / "data" / "services"
@@ -336,23 +335,38 @@ def _listed(value: str | list[str] | None) -> list[str]:
 
 
 def build_and_judge(service: Service, engine: Engine, home: Path) -> dict[str, Any]:
-    """The service through `aigc new --openapi` (its task functions, with the model writing the rules),
-    then its app started in the sandbox and every case run against it from the host."""
+    """The service through `aigc new --openapi FILE "requirement"` (its task functions: the model writes
+    the handlers), then its app started in the sandbox with the service's env and every case run against
+    it from the host."""
     start = time.perf_counter()
     row: dict[str, Any] = {"service": service.name}
     with tempfile.TemporaryDirectory() as tmp:
         document = Path(tmp) / "openapi.yaml"
         document.write_text(yaml.safe_dump(service.openapi, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        folder = Path(tmp) / "app"
         try:
-            source = project_spec(requirement=None, spec_file=None, openapi=document, engine_factory=lambda: engine)
-            report = build(source, Path(tmp) / "app", home=home, engine_factory=lambda: engine)
+            doc = service_document(document, service.requirement)
+            if doc is not None:
+                made = build_from_document(
+                    doc, folder, home=home, engine_factory=lambda: engine, requirement=service.requirement
+                )
+                row |= {"built": True, "done": made.done, "missing": made.missing}
+                token_auth = False
+            else:
+                source = project_spec(requirement=None, spec_file=None, openapi=document, engine_factory=lambda: engine)
+                report = build(source, folder, home=home, engine_factory=lambda: engine)
+                row |= {"built": True, "done": report.done}
+                token_auth = report.spec.auth.kind == "token"
         except AigcError as exc:
             return row | {"built": False, "why": str(exc)[:500], "minutes": _minutes(start)}
-        row |= {"built": True, "done": report.done}
-        token_auth = report.spec.auth.kind == "token"
         try:
             with serving_project(
-                report.folder, home, data=Path(tmp) / "data", log_path=Path(tmp) / "app.log", token_auth=token_auth
+                folder,
+                home,
+                data=Path(tmp) / "data",
+                log_path=Path(tmp) / "app.log",
+                token_auth=token_auth,
+                env=service.env,
             ) as served:
                 variables = Variables()
                 functional = run_cases(service.functional, over_socket(served.socket), variables)

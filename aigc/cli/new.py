@@ -18,6 +18,7 @@ from aigc.errors import UsageError
 
 if TYPE_CHECKING:  # the project layer is imported when a project is built, not for `aigc --help`
     from aigc.project.pipeline import ProjectReport
+    from aigc.project.service_build import ServiceReport
 
 
 def new(
@@ -29,6 +30,9 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
     run: Annotated[bool, typer.Option("--run", help="Serve the app on loopback afterwards.")] = False,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port for --run (0: a free one).")] = 0,
+    host: Annotated[
+        str, typer.Option("--host", help="Address for --run (0.0.0.0 inside a container; loopback by default).")
+    ] = "127.0.0.1",
     rules: Annotated[
         bool,
         typer.Option(
@@ -43,7 +47,7 @@ def new(
 ) -> None:
     """Generate a FastAPI + SQLite back-end with an HTML/JS front-end, its tests, and run them."""
     from aigc.project.pipeline import prepare_folder
-    from aigc.tasks.new import build, project_spec
+    from aigc.tasks.new import build, build_from_document, project_spec, service_document
 
     if not spec_only and output is None:
         raise UsageError("say where the project goes: -o DIR (or --spec-only to see the spec)")
@@ -58,6 +62,29 @@ def new(
             engines.append(o.engine_from(settings))
         return engines[0]
 
+    doc = service_document(openapi, requirement)
+    if doc is not None:
+        if spec_only:
+            raise UsageError("this document is built as a service, from its operations: there is no spec to show")
+        assert output is not None
+        service = build_from_document(
+            doc,
+            output,
+            home=settings.home,
+            engine_factory=engine_once if rules else None,
+            requirement=requirement or "",
+            seed=settings.seed,
+            on_event=progress,
+        )
+        if as_json:
+            sys.stdout.write(json.dumps(service.to_json(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            _show_service(service)
+        if run:
+            _serve(output, False, host, port, settings.home, service.done)
+        if not service.done:
+            raise typer.Exit(1)
+        return
     source = project_spec(
         requirement=requirement,
         spec_file=spec,
@@ -89,9 +116,7 @@ def new(
     else:
         _show(report)
     if run:
-        if not report.done:
-            err.print("[yellow]serving it anyway: the report above says what does not work yet[/]")
-        _serve(output, report.spec.auth.kind == "token", port, settings.home)
+        _serve(output, report.spec.auth.kind == "token", host, port, settings.home, report.done)
     if not report.done:
         raise typer.Exit(1)
 
@@ -105,7 +130,8 @@ def _assumptions(assumptions: list[str]) -> None:
             err.print(f"  - {a}", markup=False)
     if skipped:
         err.print(
-            f"[yellow bold]not built ({len(skipped)} operations the templates cannot make; write them yourself):[/]"
+            f"[yellow bold]not built ({len(skipped)} operations the templates cannot make; give a requirement with "
+            "--openapi to have every operation written as a service, or write them yourself):[/]"
         )
         for a in skipped:
             err.print(f"  - {a}", markup=False)
@@ -150,13 +176,48 @@ def _show(report: ProjectReport) -> None:
         for r in outcomes:
             status = "served" if title == "actions" and r.status == "enforced" else r.status
             out.print(f"  - [{colour[r.status]}]{status}[/]: {escape(r.rule)} ({escape(r.why)})")
-    verdict = "[green]done[/]: tests pass and the app answers every endpoint" if report.done else "[red]not done[/]"
+    if report.done:
+        verdict = "[green]done[/]: tests pass and the app answers every endpoint"
+    else:
+        missing = f" ({len(report.missing)} operation(s) of the document not built)" if report.missing else ""
+        verdict = "[red]not done[/]" + missing
     out.print(f"{verdict} · {report.seconds:.1f} s · report: {report.folder / 'aigc-report.json'}")
     out.print(f"run it: cd {report.folder} && {report.to_json()['run']}", markup=False)
 
 
-def _serve(folder: Path, token_auth: bool, port: int, home: Path) -> None:
-    """Serve the project from the sandbox until Ctrl-C: the app has no network, so a proxy on loopback
+def _show_service(report: ServiceReport) -> None:
+    table = Table(title=f"{report.title} · {len(report.operations)} operations")
+    for col in ("operation", "handler", "built"):
+        table.add_column(col)
+    outcomes = {h.operation: h for h in report.handlers}
+    for op in report.operations:
+        h = outcomes.get(op.where)
+        built = "[green]yes[/]" if h and h.code else "[red]no[/]"
+        why = escape(h.why) if h else "no model was asked to write it"
+        table.add_row(escape(op.where), f"backend/handlers/{op.name}.py", f"{built}: {why}")
+    out.print(table)
+    failed_checks = [f for f, c in report.checks.items() if not c["passed"]]
+    out.print(f"static checks: {'all passed' if not failed_checks else 'failed in ' + ', '.join(failed_checks)}")
+    tests = report.tests
+    if tests is not None:
+        out.print(f"tests from the document: {tests.passed} passed, {tests.failed} failed ({tests.status})")
+        for o_ in tests.outcomes:
+            if not o_.passed:
+                out.print(f"  [red]FAILED[/] {escape(o_.name)}: {escape(o_.error)}", highlight=False)
+    for skipped in report.skipped_checks:
+        out.print(f"  not checked: {escape(skipped)}", highlight=False)
+    out.print("app: started" if report.started else f"[red]app did NOT start[/]: {escape(report.start_error)}")
+    if report.done:
+        verdict = "[green]done[/]: every operation has a verified handler, the tests pass and the app starts"
+    else:
+        missing = f" ({len(report.missing)} operation(s) not built: {escape(', '.join(report.missing))})"
+        verdict = "[red]not done[/]" + (missing if report.missing else "")
+    out.print(f"{verdict} · {report.seconds:.1f} s · report: {report.folder / 'aigc-report.json'}")
+    out.print(f"run it: cd {report.folder} && {report.to_json()['run']}", markup=False)
+
+
+def _serve(folder: Path, token_auth: bool, host: str, port: int, home: Path, done: bool) -> None:
+    """Serve the project from the sandbox until Ctrl-C: the app has no network, so a proxy on `host`
     (the one aigc serve's previews use) forwards to its unix socket."""
     import hashlib
     import socket
@@ -166,15 +227,21 @@ def _serve(folder: Path, token_auth: bool, port: int, home: Path) -> None:
     from aigc.project.runner import serving_project
     from aigc.server.preview import Upstream, preview_app
 
+    if not done:
+        err.print("[yellow]serving it anyway: the report above says what does not work yet[/]")
     key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
     log_path = home / "logs" / f"app-{key}.log"  # where the app cannot write; its data stays in data/
     with serving_project(
         folder, home, data=folder / "data", log_path=log_path, token_auth=token_auth, on_event=progress
     ) as served:
-        app = preview_app(lambda _: Upstream(served.socket), prefix=False)
-        with socket.socket() as listener:
+        app = preview_app(lambda _: Upstream(served.socket), host=host, prefix=False)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as listener:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", port))
-            url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+            try:
+                listener.bind((host, port))
+            except (OSError, OverflowError) as exc:
+                raise UsageError(f"cannot listen on {host}:{port}: {exc}") from exc
+            url = f"http://{host}:{listener.getsockname()[1]}/"
             out.print(f"serving {folder} at {url} (its log: {log_path}; Ctrl-C stops it)", soft_wrap=True)
             uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[listener])

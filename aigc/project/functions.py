@@ -217,7 +217,7 @@ def write_verified(requirement: str, function: str, contract: list[TestCase], wr
     elif not kept:
         why = "none of the model's tests of it survived, so nothing shows it does what was asked"
     code = None if why else generated.code
-    trusted = sum(r.test.source != "model" for r in v.tests)
+    trusted = sum(r.test.trusted for r in v.tests)
     return Written(code, why, kept, report, generated.usage, v.rounds, trusted)
 
 

@@ -24,6 +24,8 @@ METHODS = ("get", "post", "put", "patch", "delete")
 Location = Literal["path", "query", "header", "cookie"]
 LOCATIONS: tuple[Location, ...] = ("path", "query", "header", "cookie")
 # Request bodies the routes read, in the order one is chosen when an operation offers several.
+# Names a handler's parameter never takes: the route's and the handler's own (the body, the state).
+_TAKEN = frozenset({"body", "state", "request", "form", "raw", "answers"})
 BODY_TYPES = (
     "application/json",
     "multipart/form-data",
@@ -48,6 +50,7 @@ class Body:
     annotation: str  # a model class for JSON and forms, str for text, bytes for octet-stream
     required: bool
     files: tuple[str, ...] = ()  # multipart fields that are uploads (format: binary)
+    required_fields: tuple[str, ...] = ()  # a form's required fields
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def _parameters(
         schema = p.get("schema", {"type": "string"})
         annotation = models.annotation(schema, class_name(f"{name} {location} {pname}"))
         attr = attribute(pname)
-        while attr in taken:
+        while attr in taken or attr in _TAKEN:
             attr += "_"
         taken.add(attr)
         out.append(Parameter(pname, location, annotation, bool(p.get("required")), attr))
@@ -196,7 +199,10 @@ def _body(doc: dict[str, Any], models: Models, raw: Any, where: str, name: str) 
         return Body(chosen, "bytes", required)
     annotation = models.annotation(schema, class_name(f"{name} body"))
     files = _uploads(doc, schema) if chosen == "multipart/form-data" else ()
-    return Body(chosen, annotation, required, files)
+    form = follow(doc, schema, f"{where} form") if chosen in BODY_TYPES[1:3] else {}
+    needed = form.get("required") if isinstance(form, dict) else None
+    fields = tuple(str(f) for f in needed) if isinstance(needed, list) else ()
+    return Body(chosen, annotation, required, files, fields)
 
 
 def _uploads(doc: dict[str, Any], schema: Any) -> tuple[str, ...]:

@@ -62,13 +62,20 @@ class ProjectReport:
         return all(c["passed"] for c in self.checks.values())
 
     @property
+    def missing(self) -> list[str]:
+        """The document's operations the templates left out, each with why: a project missing any is not done."""
+        return [a.removeprefix("not built: ") for a in self.spec.assumptions if a.startswith("not built: ")]
+
+    @property
     def done(self) -> bool:
-        return self.checks_passed and bool(self.tests and self.tests.ok) and bool(self.probe and self.probe.ok)
+        built = self.checks_passed and bool(self.tests and self.tests.ok) and bool(self.probe and self.probe.ok)
+        return built and not self.missing
 
     def to_json(self) -> dict[str, Any]:
         tests = self.tests
         return {
             "done": self.done,
+            "missing": self.missing,
             "folder": str(self.folder),
             "source": self.source,
             "spec": self.spec.model_dump(),
@@ -118,11 +125,11 @@ def write_files(spec: AppSpec, out: Path) -> list[str]:
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    _format_python(out, [rel for rel in files if rel.endswith(".py")])
+    format_python(out, [rel for rel in files if rel.endswith(".py")])
     return sorted(files)
 
 
-def _format_python(out: Path, files: list[str]) -> None:
+def format_python(out: Path, files: list[str]) -> None:
     """ruff format, so the generated code reads as if written by hand (templates keep long lines)."""
     subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--isolated", "--no-cache", "--line-length", "120", *files],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -168,11 +169,24 @@ class Served:
 
 
 @contextmanager
-def serving(folder: Path, python: Path, *, data: Path, log_path: Path, token_auth: bool = False) -> Iterator[Served]:
+def serving(
+    folder: Path,
+    python: Path,
+    *,
+    data: Path,
+    log_path: Path,
+    token_auth: bool = False,
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
     """The project's app in the sandbox until the block ends: a copy of the project's files, `data` as its
     writable data/ folder, no network, HTTP on a unix socket in a folder only the host can write. The host
     reads nothing the app could have written: not the project folder (the app never sees it), not `data`
-    (the caller never reads it), only the socket. Raises when the app does not answer within a minute."""
+    (the caller never reads it), only the socket. `env`: more of the app's environment (upper-case names,
+    none that steers the loader or Python; aigc's own settings win). Raises when the app does not answer
+    within a minute."""
+    extra = dict(env or {})
+    if not all(_app_variable(k) for k in extra):
+        raise ProjectRunError("an app's environment takes upper-case names, none of PATH, HOME, LD_* or PYTHON*")
     runtime = Path(tempfile.mkdtemp(prefix="aigc-app-"))  # mode 0700; never bound into the sandbox
     work = runtime / "work"
     for name, content in project_files(folder).items():
@@ -181,7 +195,7 @@ def serving(folder: Path, python: Path, *, data: Path, log_path: Path, token_aut
         target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     (work / "data").mkdir(parents=True, exist_ok=True)
     data.mkdir(parents=True, exist_ok=True)
-    env = {"APP_DATABASE_PATH": "data/app.db"}
+    env = {**extra, "APP_DATABASE_PATH": "data/app.db"}
     if token_auth:
         env["APP_SECRET_KEY"] = secrets.token_urlsafe(32)  # a fresh secret: tokens end with the run
     sock_path = runtime / "app.sock"
@@ -215,6 +229,12 @@ def serving(folder: Path, python: Path, *, data: Path, log_path: Path, token_aut
         shutil.rmtree(runtime, ignore_errors=True)
 
 
+def _app_variable(name: str) -> bool:
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,63}", name):
+        return False
+    return name not in ("PATH", "HOME", "TMPDIR", "SHELL") and not name.startswith(("LD_", "PYTHON"))
+
+
 @contextmanager
 def serving_project(
     folder: Path,
@@ -223,13 +243,14 @@ def serving_project(
     data: Path,
     log_path: Path,
     token_auth: bool = False,
+    env: dict[str, str] | None = None,
     on_event: Callable[[str], None] | None = None,
 ) -> Iterator[Served]:
     """`serving` in the shared project environment, installed from the requirements.txt the host wrote
     when it built the project (read without following links)."""
     requirements = files.read(folder, "requirements.txt").decode("utf-8")
     python = project_env(home, requirements, on_event)
-    with serving(folder, python, data=data, log_path=log_path, token_auth=token_auth) as served:
+    with serving(folder, python, data=data, log_path=log_path, token_auth=token_auth, env=env) as served:
         yield served
 
 

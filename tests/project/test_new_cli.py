@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 from tests.conftest import run_aigc
 from tests.project.specs import TODO
 from tests.project.test_draft import REQ, draft
-from tests.project.test_openapi import BOOKSHOP
+from tests.project.test_openapi import BOOKSHOP, SECURED_BOOKSHOP
 
 
 def fake(tmp_path: Path, *replies: str) -> dict[str, str]:
@@ -63,7 +64,7 @@ def test_openapi_document_builds_and_bad_input_is_refused(tmp_path: Path) -> Non
     gui = run_aigc("new", "a desktop GUI to edit photos", "-o", str(tmp_path / "gui"), env={"AIGC_ENGINE": "fake"})
     assert gui.returncode == 2 and "web applications" in gui.stderr
     assert run_aigc("new", "   ", "-o", str(tmp_path / "e"), env={"AIGC_ENGINE": "fake"}).returncode == 2
-    both = run_aigc("new", "x", "--openapi", str(BOOKSHOP), "-o", str(tmp_path / "b"))
+    both = run_aigc("new", "--spec", str(BOOKSHOP), "--openapi", str(BOOKSHOP), "-o", str(tmp_path / "b"))
     assert both.returncode == 2 and "give one of" in both.stderr
 
 
@@ -150,11 +151,34 @@ def test_a_spec_with_a_rule_gets_a_verified_check_and_no_rules_leaves_it_words(t
     assert not (tmp_path / "plain" / "backend" / "checks").exists()
 
 
-def test_the_real_petstore_document_builds_and_says_what_it_left_out(tmp_path: Path) -> None:
+def test_a_document_the_templates_build_only_in_part_is_not_done(tmp_path: Path) -> None:
+    """The templates build more of it than a service could (the rest needs a login), so they build it: the
+    operation they leave out is listed, and the project is not called done."""
+    doc = yaml.safe_load(SECURED_BOOKSHOP.read_text())
+    secured = next(op["security"] for item in doc["paths"].values() for op in item.values() if "security" in op)
+    doc["paths"]["/books"]["put"] = {  # a bulk replace: neither list nor create
+        "operationId": "replaceBooks",
+        "security": secured,
+        "responses": {"204": {"description": "replaced"}},
+    }
+    path = tmp_path / "shop.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    r = run_aigc("new", "--openapi", str(path), "-o", str(tmp_path / "shop"), env={"COLUMNS": "200"})
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "not built (1 operations" in r.stderr and "PUT /books" in r.stderr
+    report = json.loads((tmp_path / "shop" / "aigc-report.json").read_text())
+    assert report["source"] == "openapi" and report["tests"]["failed"] == 0 and report["probe"]["ok"]
+    assert not report["done"] and report["missing"][0].startswith("PUT /books ")
+
+
+def test_the_real_petstore_document_is_built_as_a_service_without_its_secured_operations(tmp_path: Path) -> None:
+    """Petstore: a service builds 11 of its 20 operations, the templates 8; the 9 behind a security scheme
+    are not served without it. Without a model (--no-rules) no handler is written, and it says so."""
     from tests.project.test_openapi import PETSTORE
 
-    r = run_aigc("new", "--openapi", str(PETSTORE), "-o", str(tmp_path / "pets"), env={"COLUMNS": "200"})
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "not built (" in r.stderr and "POST /pet/{petId}/uploadImage" in r.stderr
-    report = json.loads((tmp_path / "pets" / "aigc-report.json").read_text())
-    assert report["done"] and report["source"] == "openapi" and report["tests"]["failed"] == 0
+    r = run_aigc("new", "--openapi", str(PETSTORE), "--no-rules", "-o", str(tmp_path / "pets"), "--json")
+    assert r.returncode == 1, r.stderr[-2000:]
+    report = json.loads(r.stdout)
+    assert not report["done"] and len(report["missing"]) == 20 and report["started"]
+    guarded = [h for h in report["handlers"] if "security schemes" in h["why"]]
+    assert len(guarded) == 9 and any(h["operation"] == "POST /pet/{petId}/uploadImage" for h in guarded)

@@ -3,6 +3,8 @@ codes they may get: every required property of a JSON body left out, a value of 
 outside an enum, a string past its maxLength, a number past its bounds, each refused with one of the
 operation's documented validation codes (400 or 422; either when the document names neither); and a
 valid request built from the document's examples and samples, answered with one of its documented codes.
+An operation the document secures is sent each of these with a credential the app issued (the test mints
+it with backend.safety.issue_token), and also without one and with a forged one: both must get 401.
 
 Valid samples come from the schema: its example, default or first enum value, else a value made for its
 type, format and bounds. A string with a pattern and no example gets no made-up sample (a random string
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from aigc.project.oas_models import follow
-from aigc.project.operations import Operation
+from aigc.project.operations import Operation, security_schemes
 
 FORMAT_SAMPLES = {
     "date-time": "2026-01-02T03:04:05Z",
@@ -44,6 +46,8 @@ class Check:
     query: dict[str, Any]
     json: Any  # the body, or None for none
     expect: tuple[int, ...]  # the status codes the app may answer with
+    credential: tuple[str, str] | None = None  # (kind, carrier) of a scheme to send a valid token by
+    forged: bool = False  # send a token signed with another key instead
 
 
 @dataclass
@@ -126,6 +130,7 @@ def _is_number(value: Any) -> TypeGuard[int | float]:
 def document_checks(doc: dict[str, Any], ops: list[Operation]) -> Checks:
     """The checks for every operation with a JSON body, and the valid request for each operation."""
     out = Checks()
+    checked, _ = security_schemes(doc)
     for op in ops:
         try:
             path, query = _address(doc, op)
@@ -133,8 +138,14 @@ def document_checks(doc: dict[str, Any], ops: list[Operation]) -> Checks:
             out.skipped.append(f"{op.where}: no sample for its parameters ({why})")
             continue
         documented = tuple(sorted({int(a.status) for a in op.answers if a.status.isdigit()}))
+        credential = next((checked[s] for s in op.security if s in checked), None)
+        if credential is not None:
+            out.checks.append(Check(op.where, "no credential", op.method, path, query, None, (401,)))
+            out.checks.append(
+                Check(op.where, "a forged credential", op.method, path, query, None, (401,), credential, True)
+            )
         if op.body is None:
-            out.checks.append(Check(op.where, "a valid request", op.method, path, query, None, documented))
+            out.checks.append(Check(op.where, "a valid request", op.method, path, query, None, documented, credential))
             continue
         if op.body.content_type != "application/json":
             out.skipped.append(f"{op.where}: a {op.body.content_type} body is checked by the handler's own tests")
@@ -145,10 +156,10 @@ def document_checks(doc: dict[str, Any], ops: list[Operation]) -> Checks:
         except NoSample as why:
             out.skipped.append(f"{op.where}: no valid body to vary ({why})")
             continue
-        out.checks.append(Check(op.where, "a valid request", op.method, path, query, valid, documented))
+        out.checks.append(Check(op.where, "a valid request", op.method, path, query, valid, documented, credential))
         refused = _refusal_codes(op)
         for name, body in _invalid_bodies(doc, schema, valid):
-            out.checks.append(Check(op.where, name, op.method, path, query, body, refused))
+            out.checks.append(Check(op.where, name, op.method, path, query, body, refused, credential))
     return out
 
 

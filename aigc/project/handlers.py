@@ -2,7 +2,8 @@
 
 A handler is one function of plain values: the operation's parameters under their Python names, `body`
 (a dict for JSON objects and forms, an upload as {"filename", "content"}; str for text; bytes for
-octet-stream) and `state` (a dict all operations share, kept between calls by the app). It returns
+octet-stream), `current_user` for an operation the document secures (who signed in: the app checked the
+credential first) and `state` (a dict all operations share, kept between calls by the app). It returns
 (status, answer) with one of the statuses the document lists. The requirement the model gets says all
 this in words, with the shapes of the body and of each answer, where the state keeps each collection,
 and what the service must do (the user's requirement, else the document's own descriptions).
@@ -12,7 +13,9 @@ state, returns a documented status, and a 2xx answer has the properties the docu
 model's own tests come from the requirement. The chosen code must also pass `problems`: only the
 standard library's harmless modules, no eval, exec, compile, open or dunder tricks, no imports of os,
 subprocess, pickle and the like (the app's files and tools go through backend/safety.py, which a
-handler may import), and bandit finds nothing of medium severity or worse.
+handler may import), and bandit finds nothing of medium severity or worse. A handler that takes a
+password must hash or check it with backend.safety (hash_password, check_password). Sign-in goes through
+backend.safety too: issue_token(subject) for token schemes, start_session(subject) for cookie sessions.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from aigc.code.checks import check_python
 from aigc.project.doc_checks import NoSample, sample
 from aigc.project.functions import Writer
 from aigc.project.oas_models import follow
-from aigc.project.operations import Operation
+from aigc.project.operations import Operation, security_schemes
+from aigc.project.service import CALLER
 from aigc.verify.tests import TestCase
 
 ALLOWED_IMPORTS = frozenset(
@@ -91,18 +95,29 @@ class HandlerOutcome:
         return out | {"built": self.code is not None}
 
 
-def problems(code: str) -> list[str]:
-    """What makes model-written handler code unfit to run in the app, in words."""
+PASSWORD = re.compile(r"pass(word|wd|phrase)", re.IGNORECASE)
+PASSWORD_HELPERS = ("hash_password", "check_password")
+
+
+def problems(code: str, *, passwords: bool = False) -> list[str]:
+    """What makes model-written handler code unfit to run in the app, in words; `passwords`: the operation
+    takes a password, which the code must hash or check with backend.safety."""
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
         return [f"it does not parse: {exc.msg}"]
     found: list[str] = []
+    calls = [n.func for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    called = {f.id if isinstance(f, ast.Name) else f.attr for f in calls if isinstance(f, ast.Name | ast.Attribute)}
+    if passwords and not called & set(PASSWORD_HELPERS):
+        found.append("it takes a password without hash_password or check_password from backend.safety")
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [f"it imports {a.name}" for a in node.names if a.name not in ALLOWED_IMPORTS]
         elif isinstance(node, ast.ImportFrom):
             module = "." * node.level + (node.module or "")
+            if module == "backend" and all(a.name == "safety" for a in node.names):
+                continue
             if module not in ALLOWED_IMPORTS:
                 found.append(f"it imports from {module}")
         elif isinstance(node, ast.Name) and node.id in FORBIDDEN_CALLS:
@@ -175,6 +190,13 @@ def requirement_for(doc: dict[str, Any], op: Operation, ops: list[Operation], pu
     if op.body is not None:
         args.append(f"body: {_body_type(op)}")
         lines.append(f"- body: {_body_text(doc, raw, op)}")
+    checked, _ = security_schemes(doc)
+    if secured(op, checked):
+        args.append(f"{CALLER}: str")
+        lines.append(
+            f"- {CALLER}: who is calling, the name the caller signed in as (the app has already refused callers "
+            "without a valid credential); keep each user's data apart and never show one user's to another"
+        )
     args.append("state: dict")
     segments = set(op.path.split("/"))
     kept = {c: key for c, key in collections(ops).items() if c in segments}
@@ -200,9 +222,48 @@ def requirement_for(doc: dict[str, Any], op: Operation, ops: list[Operation], pu
             *lines,
             "Return (status, answer), one of:",
             *answers,
+            *_security_lines(op, checked, takes_password(doc, op)),
             "Use only the Python standard library; never eval, exec, open, os, subprocess or pickle.",
         ]
     )
+
+
+def secured(op: Operation, checked: dict[str, tuple[str, str]]) -> bool:
+    """Whether the app authenticates `op`'s caller (one of its schemes is one the app checks)."""
+    return any(s in checked for s in op.security)
+
+
+def takes_password(doc: dict[str, Any], op: Operation) -> bool:
+    """Whether `op` takes a password: a parameter or a body field named like one."""
+    if any(PASSWORD.search(p.name) for p in op.parameters):
+        return True
+    if op.body is None or op.body.content_type in ("text/plain", "application/octet-stream"):
+        return False
+    raw = doc["paths"][op.path][op.method.lower()]
+    media = _media(follow(doc, raw.get("requestBody"), "body").get("content"), op.body.content_type)
+    return bool(PASSWORD.search(shape(doc, media.get("schema", {}))))
+
+
+def _security_lines(op: Operation, checked: dict[str, tuple[str, str]], password: bool) -> list[str]:
+    lines = []
+    kinds = {kind for kind, _ in checked.values()}
+    if checked and not op.security:
+        if kinds - {"cookie"}:
+            lines.append(
+                "To sign a user in (only once you have checked who they are), give them "
+                "issue_token(user_name) as their token: from backend.safety import issue_token."
+            )
+        if "cookie" in kinds:
+            lines.append(
+                "To sign a user in (only once you have checked who they are), call start_session(user_name); "
+                "end_session() signs them out: from backend.safety import start_session, end_session."
+            )
+    if password:
+        lines.append(
+            "Never keep a password itself: store hash_password(password) and test one with "
+            "check_password(password, stored): from backend.safety import hash_password, check_password."
+        )
+    return lines
 
 
 def _simple(annotation: str, required: bool = True) -> str:
@@ -291,6 +352,8 @@ def _sample_arguments(doc: dict[str, Any], raw: dict[str, Any], op: Operation) -
         params[p.attr] = sample(doc, schema) if p.required else None
     if op.body is not None:
         params["body"] = _sample_body(doc, raw, op)
+    if secured(op, security_schemes(doc)[0]):
+        params[CALLER] = "user-1"
     return params
 
 
@@ -334,7 +397,7 @@ def write_handler(
     """The model's handler for `op`, verified; code None (with why) when none can be kept."""
     written = writer.write(requirement_for(doc, op, ops, purpose), op.name, contract_tests(doc, op))
     code, why = written.code, written.why
-    if code is not None and (found := problems(code)):
+    if code is not None and (found := problems(code, passwords=takes_password(doc, op))):
         code, why = None, "the code is unsafe to run in the app: " + "; ".join(found)
     elif code is not None:
         why = f"passed {len(written.tests)} model-written test(s) and {written.trusted} from the document"

@@ -25,7 +25,7 @@ Location = Literal["path", "query", "header", "cookie"]
 LOCATIONS: tuple[Location, ...] = ("path", "query", "header", "cookie")
 # Request bodies the routes read, in the order one is chosen when an operation offers several.
 # Names a handler's parameter never takes: the route's and the handler's own (the body, the state).
-_TAKEN = frozenset({"body", "state", "request", "form", "raw", "answers"})
+_TAKEN = frozenset({"body", "state", "request", "form", "raw", "answers", "current_user"})
 BODY_TYPES = (
     "application/json",
     "multipart/form-data",
@@ -133,8 +133,16 @@ def _operation(
         parameters=parameters,
         body=_body(doc, models, op.get("requestBody"), where, name),
         answers=answers,
-        security=tuple(sorted({s for r in security or [] if isinstance(r, dict) for s in r})),
+        security=_security(security),
     )
+
+
+def _security(requirements: Any) -> tuple[str, ...]:
+    """The schemes named by an operation's security requirements; () when one of them is `{}` (open)."""
+    listed = [r for r in requirements if isinstance(r, dict)] if isinstance(requirements, list) else []
+    if any(not r for r in listed):
+        return ()
+    return tuple(sorted({str(s) for r in listed for s in r}))
 
 
 def _function_name(operation_id: Any, method: str, path: str) -> str:
@@ -237,3 +245,35 @@ def _answer(doc: dict[str, Any], models: Models, status: str, raw: Any, where: s
     else:
         annotation = "bytes" if media.get("schema", {}).get("format") == "binary" else "str"
     return Answer(status, description, chosen, annotation)
+
+
+def security_schemes(doc: dict[str, Any]) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """The document's security schemes the app checks, as (kind, carrier) by name, and why each other one
+    is not: a bearer token or OAuth 2 access token in the Authorization header, an API key in a header,
+    a query parameter or a cookie, each a token the app issued (or a key the operator configured)."""
+    raw = follow(doc, (doc.get("components") or {}).get("securitySchemes"), "securitySchemes")
+    checked: dict[str, tuple[str, str]] = {}
+    refused: dict[str, str] = {}
+    for name, scheme in (raw or {}).items() if isinstance(raw, dict) else ():
+        scheme = follow(doc, scheme, f"securitySchemes {name}")
+        scheme = scheme if isinstance(scheme, dict) else {}
+        kind, carrier = scheme.get("type"), scheme.get("name")
+        if (kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer") or kind == "oauth2":
+            checked[str(name)] = ("bearer", "Authorization")
+        elif kind == "apiKey" and scheme.get("in") in ("header", "query", "cookie") and isinstance(carrier, str):
+            if carrier.strip():
+                checked[str(name)] = (str(scheme["in"]), carrier.strip())
+            else:
+                refused[str(name)] = "an API key scheme without a name"
+        elif kind == "http":
+            refused[str(name)] = f"HTTP {scheme.get('scheme', '')!s} authentication (the app checks bearer tokens)"
+        else:
+            refused[str(name)] = f"a {kind!s} scheme (the app checks bearer tokens and API keys)"
+    return checked, refused
+
+
+def unchecked(op: Operation, checked: dict[str, tuple[str, str]], refused: dict[str, str]) -> str:
+    """Why the app cannot check any scheme `op` accepts; "" when it can check one (or `op` is open)."""
+    if not op.security or any(s in checked for s in op.security):
+        return ""
+    return "; ".join(f"{s}: {refused.get(s, 'not defined in components.securitySchemes')}" for s in op.security)

@@ -6,6 +6,9 @@ alias where the name is not a Python identifier), reads its body by content type
 the document's models, refuses an invalid request with the code the operation documents (400 where it
 lists 400 and not 422), and calls its handler through backend/service.py `answer`. A handler is a
 function in backend/handlers/<name>.py; an operation without one answers 501, and the report says so.
+An operation the document secures takes its caller from service.authenticator, which checks the
+credential each of its schemes names before the request is read (`security_schemes` says which schemes
+the app can check); one whose schemes it cannot check is not built.
 
 Every value from the document reaches the source as a literal checked by ast.literal_eval
 (oas_models.literal) or as a name of [A-Za-z0-9_]; the document itself is kept beside the app as JSON.
@@ -24,11 +27,12 @@ import jinja2
 
 from aigc.project.doc_checks import Checks
 from aigc.project.oas_models import Models, literal
-from aigc.project.operations import Operation, Parameter
+from aigc.project.operations import Operation, Parameter, security_schemes
 
 _FASTAPI = {"path": "Path", "query": "Query", "header": "Header", "cookie": "Cookie"}
 _TYPING = ("Any", "Literal")
 HEALTH = "/api/health"
+CALLER = "current_user"  # the handler's argument that names the signed-in caller
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,22 @@ class Route:
     built: bool
     refuse_with: int  # the status of an invalid request
     asynchronous: bool
+    schemes: str  # a tuple of service.Scheme(...) calls; "" for an open operation
+    sign_in: bool  # its failures count towards the throttle
 
 
-def route(op: Operation, built: bool, classes: set[str]) -> Route:
+def route(op: Operation, built: bool, classes: set[str], checked: dict[str, tuple[str, str]] | None = None) -> Route:
     where = op.where
     args: list[str] = []
     calls: list[str] = []
+    checked = checked or {}
+    carriers = [checked[s] for s in op.security if s in checked]
+    schemes = ""
+    if carriers:
+        made = (f"service.Scheme({literal(k, where)}, {literal(c, where)})" for k, c in carriers)
+        schemes = "(" + "".join(f"{m}, " for m in made) + ")"
+        args.append(f"{CALLER}: Annotated[str, Depends(AUTH_{op.name})]")
+        calls.append(f"{literal(CALLER, where)}: {CALLER}")
     required = sorted((p for p in op.parameters), key=lambda p: not p.required)
     for p in required:
         args.append(_parameter(p, qualified(p.annotation, classes), where))
@@ -90,6 +104,8 @@ def route(op: Operation, built: bool, classes: set[str]) -> Route:
         built=built,
         refuse_with=refuse,
         asynchronous=body in ("form", "text", "bytes"),
+        schemes=schemes,
+        sign_in=bool(checked) and not op.security and op.method != "GET",
     )
 
 
@@ -159,7 +175,9 @@ def render_service(
 ) -> dict[str, str]:
     """The project's files; `handlers` maps an operation's name to its module's source."""
     classes = set(models.classes)
-    routes = [route(op, op.name in handlers, classes) for op in ops]
+    checked, _ = security_schemes(doc)
+    routes = [route(op, op.name in handlers, classes, checked) for op in ops]
+    cookies = sorted(c for k, c in checked.values() if k == "cookie")
     env = _environment()
     context = {
         "title": markdown(title, 200),
@@ -169,6 +187,8 @@ def render_service(
         "health": HEALTH not in (doc.get("paths") or {}),
         "operations": [(op.method, markdown(op.path), op.name, op.name in handlers) for op in ops],
         "requirement": markdown(requirement),
+        "session": literal(cookies[0] if cookies else None, "the session cookie"),
+        "secured": any(r.schemes for r in routes),
     }
     files = {
         "backend/__init__.py": '"""The service, written by aigc from its OpenAPI document."""\n',

@@ -13,7 +13,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,10 @@ from aigc.errors import AigcError
 from aigc.project.doc_checks import Checks, document_checks
 from aigc.project.functions import Writer
 from aigc.project.handlers import HandlerOutcome, write_handler
-from aigc.project.operations import Operation, operations
+from aigc.project.operations import Operation, operations, security_schemes, unchecked
 from aigc.project.pipeline import REPORT, format_python, prepare_folder, static_checks
 from aigc.project.runner import TestRun, project_env, run_tests, serving
-from aigc.project.service import render_service
+from aigc.project.service import helper, render_service
 from aigc.sandbox import Sandbox
 
 SERVICE_RUN = "APP_DATABASE_PATH=data/app.db uvicorn backend.main:app --host 127.0.0.1 --port 8000"
@@ -116,10 +116,14 @@ def build_service(
         report.stages[stage] = report.stages.get(stage, 0.0) + time.perf_counter() - t0
         return result
 
+    checked, refused = security_schemes(doc)
+    if writer is not None:  # the handlers' tests import backend.safety as the app does
+        support = {"backend/__init__.py": "", "backend/safety.py": helper("safety.py")}
+        writer = replace(writer, sandbox=writer.sandbox.with_files(support))
     t0 = time.perf_counter()
     for i, op in enumerate(ops, 1):
-        if op.security:
-            outcome = _guarded(op)
+        if why := unchecked(op, checked, refused):
+            outcome = HandlerOutcome(op.where, op.name, None, f"the app cannot check its security schemes: {why}", 0, 0)
         elif writer is None:
             outcome = HandlerOutcome(op.where, op.name, None, "no model was given to write it", 0, 0)
         else:
@@ -145,12 +149,6 @@ def build_service(
     report.seconds = time.perf_counter() - start
     (out / REPORT).write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return report
-
-
-def _guarded(op: Operation) -> HandlerOutcome:
-    """An operation behind a security scheme: not built (answering 501) rather than served without it."""
-    why = f"it needs {', '.join(op.security)}, and services do not honour security schemes yet"
-    return HandlerOutcome(op.where, op.name, None, why, 0, 0)
 
 
 def _write(out: Path, files: dict[str, str]) -> list[str]:

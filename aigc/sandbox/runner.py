@@ -11,6 +11,7 @@ rlimits, a timeout and (where allowed) `unshare -n` for no network, and says so 
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import logging
 import os
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -152,6 +154,13 @@ class Sandbox:
         self.backend: Literal["bwrap", "rlimit"] = "bwrap" if self.bwrap else "rlimit"
         self._groups: dict[int, cgroups.Cgroup | None] = {}
         self._watchdogs: dict[int, _Watchdog] = {}
+        self.support: dict[str, str | bytes] = {}
+
+    def with_files(self, files: Mapping[str, str | bytes]) -> Sandbox:
+        """This sandbox, with `files` (from aigc itself, never from a run) in every run's work dir too."""
+        other = copy.copy(self)
+        other.support = {**self.support, **files}
+        return other
 
     def env(self) -> dict[str, str]:
         python_bin = str(Path(sys.executable).parent)
@@ -182,7 +191,7 @@ class Sandbox:
                 raise ValueError(f"an output is a plain file name, not {name!r}")
         workdir = Path(tempfile.mkdtemp(prefix="aigc-run-"))
         try:
-            for name, content in (files or {}).items():
+            for name, content in {**self.support, **(files or {})}.items():
                 path = workdir / name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)

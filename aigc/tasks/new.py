@@ -13,7 +13,7 @@ from aigc.engines.base import Engine, GenerationParams
 from aigc.errors import OpenAPIError
 from aigc.project.functions import Writer
 from aigc.project.openapi import load_document, spec_from_openapi
-from aigc.project.operations import operations
+from aigc.project.operations import operations, security_schemes, unchecked
 from aigc.project.pipeline import ProjectReport, SpecSource, build_project, resolve_spec
 from aigc.project.service_build import ServiceReport, build_service
 from aigc.sandbox import Sandbox
@@ -29,7 +29,8 @@ def service_document(openapi: Path | None, requirement: str | None) -> dict[str,
     """The document, when it is built as a service (every operation a handler the model writes), else None
     (the CRUD templates build it). A service when a requirement comes with the document (it says what the
     operations do), or when it builds more of the document's operations than the templates do: a service
-    builds every operation that needs no security scheme, the templates only storage over entities."""
+    builds every operation that is open or behind a scheme the app checks (operations.security_schemes),
+    the templates only storage over entities."""
     if openapi is None:
         return None
     doc = load_document(openapi)
@@ -43,7 +44,8 @@ def service_document(openapi: Path | None, requirement: str | None) -> dict[str,
     if not left_out:
         return None
     ops, _ = operations(doc)
-    servable = sum(1 for op in ops if not op.security)
+    checked, refused = security_schemes(doc)
+    servable = sum(1 for op in ops if not unchecked(op, checked, refused))
     return doc if servable > len(ops) - len(left_out) else None
 
 

@@ -33,11 +33,6 @@ def bare_tasks() -> AppSpec:
     return AppSpec.model_validate(data | {"endpoints": [ep for ep in data["endpoints"] if ep["action"] != "custom"]})
 
 
-@pytest.fixture(scope="module")
-def box() -> Sandbox:
-    return Sandbox(backend="bwrap")
-
-
 @pytest.mark.parametrize(
     ("code", "fails"),
     [

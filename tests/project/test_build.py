@@ -16,16 +16,6 @@ from tests.project.specs import BLOG, EVENTS, FORUM, REGISTRATION, SHOP, TODO
 from tests.project.test_openapi import BOOKSHOP, PETSTORE, PETSTORE_EXPANDED, SECURED_BOOKSHOP
 
 
-@pytest.fixture(scope="module")
-def box() -> Sandbox:
-    return Sandbox(backend="bwrap")
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("aigc-home")
-
-
 @pytest.mark.parametrize(
     "spec",
     [

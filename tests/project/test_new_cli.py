@@ -152,13 +152,13 @@ def test_a_spec_with_a_rule_gets_a_verified_check_and_no_rules_leaves_it_words(t
 
 
 def test_a_document_the_templates_build_only_in_part_is_not_done(tmp_path: Path) -> None:
-    """The templates build more of it than a service could (the rest needs a login), so they build it: the
-    operation they leave out is listed, and the project is not called done."""
+    """A service could build no more of it than the templates (the rest needs HTTP basic, which neither
+    checks), so the templates build it: the operation they leave out is listed, and it is not called done."""
     doc = yaml.safe_load(SECURED_BOOKSHOP.read_text())
-    secured = next(op["security"] for item in doc["paths"].values() for op in item.values() if "security" in op)
+    doc["components"]["securitySchemes"]["basicAuth"] = {"type": "http", "scheme": "basic"}
     doc["paths"]["/books"]["put"] = {  # a bulk replace: neither list nor create
         "operationId": "replaceBooks",
-        "security": secured,
+        "security": [{"basicAuth": []}],
         "responses": {"204": {"description": "replaced"}},
     }
     path = tmp_path / "shop.yaml"
@@ -171,14 +171,19 @@ def test_a_document_the_templates_build_only_in_part_is_not_done(tmp_path: Path)
     assert not report["done"] and report["missing"][0].startswith("PUT /books ")
 
 
-def test_the_real_petstore_document_is_built_as_a_service_without_its_secured_operations(tmp_path: Path) -> None:
-    """Petstore: a service builds 11 of its 20 operations, the templates 8; the 9 behind a security scheme
-    are not served without it. Without a model (--no-rules) no handler is written, and it says so."""
+def test_the_real_petstore_document_is_built_as_a_service_with_its_secured_operations_authenticated(
+    tmp_path: Path,
+) -> None:
+    """Petstore: a service builds all 20 operations, the templates 8; its API key and OAuth 2 schemes are
+    ones the app checks, so the 9 operations behind them get the routes' authentication. Without a model
+    (--no-rules) no handler is written, and it says so."""
     from tests.project.test_openapi import PETSTORE
 
     r = run_aigc("new", "--openapi", str(PETSTORE), "--no-rules", "-o", str(tmp_path / "pets"), "--json")
     assert r.returncode == 1, r.stderr[-2000:]
     report = json.loads(r.stdout)
     assert not report["done"] and len(report["missing"]) == 20 and report["started"]
-    guarded = [h for h in report["handlers"] if "security schemes" in h["why"]]
-    assert len(guarded) == 9 and any(h["operation"] == "POST /pet/{petId}/uploadImage" for h in guarded)
+    assert all("no model" in h["why"] for h in report["handlers"])
+    main = (tmp_path / "pets" / "backend" / "main.py").read_text(encoding="utf-8")
+    assert main.count("= service.authenticator(") == 9
+    assert 'service.Scheme("header", "api_key")' in main and 'service.Scheme("bearer", "Authorization")' in main

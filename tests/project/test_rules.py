@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from aigc.engines.base import GenerationParams, Request
 from aigc.engines.fake import FakeEngine
 from aigc.project.design import with_standard_parts
@@ -32,11 +30,6 @@ def bare_shop(rules: list[str]) -> AppSpec:
     for f in data["entities"][0]["fields"]:
         f["example"] = None
     return with_standard_parts(AppSpec.model_validate(data | {"checks": [], "rules": rules, "endpoints": []}))
-
-
-@pytest.fixture(scope="module")
-def box() -> Sandbox:
-    return Sandbox(backend="bwrap")
 
 
 def test_rules_are_placed_before_any_model_runs() -> None:

@@ -81,31 +81,22 @@ def helper_requirements() -> str:
     ]
 
 
-def scripted(handlers: dict[str, str]) -> FakeEngine:
+def scripted(handlers: dict[str, str], tests: dict[str, str] | None = None) -> FakeEngine:
     """A model that writes the handler the prompt names (an empty function when it has none) and its test."""
+    tests = TESTS if tests is None else tests
 
     def reply(request: Request) -> str:
         text = "\n".join(m.content for m in request.messages)
-        name = next((n for n in TESTS if f"function {n}" in text or f"def {n}(" in text), "")
+        name = next((n for n in tests if f"function {n}" in text or f"def {n}(" in text), "")
         if "You write unit tests" in (request.messages[0].content if request.messages else ""):
-            return f"```python\n{TESTS.get(name, 'assert True')}\n```"
+            return f"```python\n{tests.get(name, 'assert True')}\n```"
         return f"```python\n{handlers.get(name, NOTHING)}```"
 
     return FakeEngine(reply)
 
 
-@pytest.fixture(scope="module")
-def box() -> Sandbox:
-    return Sandbox(backend="bwrap")
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("aigc-home")
-
-
-def writer(box: Sandbox, handlers: dict[str, str]) -> Writer:
-    return Writer(scripted(handlers), GenerationParams(max_tokens=300), box, 1, 1, lambda _: None)
+def writer(box: Sandbox, handlers: dict[str, str], tests: dict[str, str] | None = None) -> Writer:
+    return Writer(scripted(handlers, tests), GenerationParams(max_tokens=300), box, 1, 1, lambda _: None)
 
 
 # ---------------------------------------------------------------- routes from the document
@@ -340,7 +331,7 @@ def test_unsafe_model_code_is_not_built(box: Sandbox, home: Path, tmp_path: Path
         "    return 200, {'value': eval(str(body['value'])) * 9 / 5 + 32, 'unit': 'F'}\n"
     )
     doc = toolbox()
-    doc["components"]["securitySchemes"] = {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}
+    doc["components"]["securitySchemes"] = {"key": {"type": "http", "scheme": "basic"}}  # one the app cannot check
     doc["paths"]["/notes/{noteId}"]["get"]["security"] = [{"key": []}]
     report = build_service(doc, tmp_path / "unsafe", home=home, writer=writer(box, unsafe), sandbox=box)
     outcome = next(h for h in report.handlers if h.name == "convert_temperature")

@@ -8,18 +8,32 @@
   environment of PATH, LANG and HOME only, so the app's secrets do not reach it (CWE-400, CWE-214).
 - `html(text)`: text for HTML, escaped (CWE-79); `loggable(text)`: text for one log line, with line
   breaks and control characters escaped (CWE-117).
+- `hash_password(password)` / `check_password(password, stored)`: passwords kept only as salted scrypt
+  hashes, compared in constant time (CWE-256, CWE-916).
+- `issue_token(subject)`: a signed token (a JWT, HS256) naming who signed in, for a bearer or API-key
+  scheme; the app's routes check it with `read_token` (CWE-287). `start_session(subject)` /
+  `end_session()`: sign the caller in or out with the app's session cookie (cookie schemes). The key is
+  APP_SECRET_KEY, else one drawn when the app starts (tokens then last until it restarts).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import contextvars
+import hashlib
+import hmac
 import html as _html
+import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +41,11 @@ from typing import IO
 
 MAX_NAME = 255
 TOOL_ENV_KEYS = ("PATH", "LANG", "HOME")
+MAX_PASSWORD = 1024
+MAX_TOKEN = 4096
+TOKEN_TTL_S = int(os.environ.get("APP_TOKEN_TTL_S", str(12 * 3600)))
+_SECRET = os.environ.get("APP_SECRET_KEY", "").encode("utf-8") or secrets.token_bytes(32)
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 class Refused(ValueError):
@@ -154,3 +173,91 @@ def loggable(text: object, limit: int = 2000) -> str:
     """One log line's worth of `text`: CR, LF and other control characters shown as escapes."""
     shown = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text)[:limit])
     return shown + ("…" if len(str(text)) > limit else "")
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of `password`, as one string to store (never store the password itself)."""
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD:
+        raise Refused(f"a password is a string of at most {MAX_PASSWORD} characters")
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_b64(salt)}${_b64(digest)}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    """Whether `password` is the one `stored` (from hash_password) was made from; False for anything else."""
+    if not isinstance(password, str) or not isinstance(stored, str) or len(password) > MAX_PASSWORD:
+        return False
+    parts = stored.split("$")
+    if len(parts) != 3 or parts[0] != "scrypt":
+        return False
+    try:
+        salt, expected = _unb64(parts[1]), _unb64(parts[2])
+    except ValueError:
+        return False
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest, expected)
+
+
+def issue_token(subject: object) -> str:
+    """A token that names `subject` (a user's name or id) for TOKEN_TTL_S seconds, signed with the app's key."""
+    now = int(time.time())
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims = {"sub": str(subject), "iat": now, "exp": now + TOKEN_TTL_S, "jti": secrets.token_hex(8)}
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    return f"{header}.{payload}.{_sign(f'{header}.{payload}')}"
+
+
+def read_token(token: object) -> str | None:
+    """The subject of a token issue_token made and that has not expired; None for any other value
+    (a forged or altered signature, another algorithm, "none" included, an expired or malformed token)."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN or token.count(".") != 2:
+        return None
+    header, payload, signature = token.split(".")
+    if not hmac.compare_digest(_sign(f"{header}.{payload}").encode(), signature.encode("utf-8")):
+        return None
+    try:
+        head, claims = json.loads(_unb64(header)), json.loads(_unb64(payload))
+    except ValueError:
+        return None
+    if not isinstance(head, dict) or head.get("alg") != "HS256" or not isinstance(claims, dict):
+        return None
+    expires, subject = claims.get("exp"), claims.get("sub")
+    if not isinstance(expires, int) or expires <= time.time() or not isinstance(subject, str):
+        return None
+    return subject
+
+
+_session: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("session", default=None)
+
+
+def start_session(subject: object) -> None:
+    """Sign the caller in as `subject`: the app answers this request with its session cookie."""
+    _session.set(("start", str(subject)))
+
+
+def end_session() -> None:
+    """Sign the caller out: the app answers this request by clearing its session cookie."""
+    _session.set(("end", ""))
+
+
+def take_session() -> tuple[str, str] | None:
+    """What the handler asked of the session in this call (for the app's runtime), and forget it."""
+    wanted = _session.get()
+    _session.set(None)
+    return wanted
+
+
+def _sign(text: str) -> str:
+    return _b64(hmac.new(_SECRET, text.encode("utf-8"), hashlib.sha256).digest())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("not base64") from exc

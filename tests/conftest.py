@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 # The real cache (where `make test` assembled the embedded model) is found before tests isolate the env.
 from aigc.config import default_home
@@ -41,3 +43,30 @@ def run_aigc(
         timeout=timeout,
         check=False,
     )
+
+
+# ---------------------------------------------------------------- real Chromium, for the pages
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # make installs Debian's chromium
+# As root in a container Chromium needs --no-sandbox; the rest keep it off this machine's closed network.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert errors == [], errors  # no uncaught script error on the page

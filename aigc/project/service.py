@@ -159,6 +159,14 @@ def markdown(text: str, limit: int = 2000) -> str:
     return line.replace("|", "\\|").replace("`", "'")
 
 
+PAGE = ("index.html", "app.js", "app.css")
+
+
+def page_file(name: str) -> str:
+    """One file of the service's page (the same for every service: it reads openapi.json when it loads)."""
+    return resources.files("aigc.project").joinpath(f"service_templates/ui/{name}").read_text(encoding="utf-8")
+
+
 def helper(name: str) -> str:
     return resources.files("aigc.project.app_helpers").joinpath(name).read_text(encoding="utf-8")
 
@@ -189,6 +197,7 @@ def render_service(
         "requirement": markdown(requirement),
         "session": literal(cookies[0] if cookies else None, "the session cookie"),
         "secured": any(r.schemes for r in routes),
+        "root_free": "/" not in (doc.get("paths") or {}),
     }
     files = {
         "backend/__init__.py": '"""The service, written by aigc from its OpenAPI document."""\n',
@@ -197,6 +206,7 @@ def render_service(
         "backend/service.py": helper("service.py"),
         "backend/handlers/__init__.py": '"""One module per operation: its handler."""\n',
         "openapi.json": json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
+        **{f"frontend/{name}": page_file(name) for name in PAGE},
         "tests/__init__.py": "",
         ".gitignore": resources.files("aigc.project")
         .joinpath("templates/dot-gitignore.j2")

@@ -11,8 +11,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from aigc.engines.base import GenerationParams
 from aigc.engines.llamacpp import LlamaCppEngine
+from tests.conftest import CHROMIUM, FLAGS
 from tests.server.conftest import Live, config_for, start
-from tests.server.test_page import CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.model
 

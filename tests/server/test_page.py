@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from aigc.engines.base import Request
 from aigc.engines.fake import FakeEngine
 from tests.project.test_draft import REQ, draft
 from tests.server.conftest import ServerFactory
 from tests.server.test_native import scripted
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # make installs Debian's chromium
-# As root in a container Chromium needs --no-sandbox; the rest keep it off this machine's closed network.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert errors == [], errors  # no uncaught script error on the page
 
 
 def test_chat_streams_the_answer_and_keeps_the_conversation(serve: ServerFactory, page: Page) -> None:

@@ -240,7 +240,7 @@ def _problems(exc: Exception) -> str:
 def to_spec(draft: dict[str, Any], requirement: str) -> AppSpec:
     """The draft normalized into a complete spec. Fixes that change what the model wrote are assumptions."""
     assumptions = _distinct(draft.get("assumptions"))
-    entities = _entities(draft, assumptions)
+    entities = _without_example_leaks(_entities(draft, assumptions), requirement, assumptions)
     entities, verbs = _verbs_as_actions(entities, assumptions)
     draft = {**draft, "actions": [*(draft.get("actions") or []), *verbs]}
     if not _ACCOUNT_WORDS.search(requirement):
@@ -373,6 +373,53 @@ def _entities(draft: dict[str, Any], assumptions: list[str]) -> list[dict[str, A
         if any(f["type"] == "password" for f in e["fields"]):
             e["owned"] = False
     return out
+
+
+def example_entities() -> dict[str, set[str]]:
+    """The entities of the prompt's worked examples (accounts aside), each with the words that name it
+    there: its name and its label."""
+    found: dict[str, set[str]] = {}
+    for name in ("project_spec_example_assistant", "project_spec_example2_assistant"):
+        try:
+            example = json.loads(prompts.render(name))
+        except ValueError:
+            continue
+        for e in example.get("entities") or []:
+            entity = _camel(str(e.get("name") or ""))
+            if entity and entity not in _ACCOUNT_NAMES:
+                found.setdefault(entity, set()).update(w for w in (entity, str(e.get("label") or "")) if w)
+    return found
+
+
+def _without_example_leaks(
+    entities: list[dict[str, Any]], requirement: str, assumptions: list[str]
+) -> list[dict[str, Any]]:
+    """Drop an entity of the prompt's examples that the requirement never names (a small model copied the
+    example's recipes into a wiki); refused when nothing else is left. References to it go too."""
+    examples = example_entities()
+    text = requirement.lower()
+
+    def named(e: dict[str, Any]) -> bool:
+        words = {e["name"], snake(e["name"]), str(e.get("description") or "")} | examples.get(e["name"], set())
+        if any(w and w.lower() in text for w in words):
+            return True
+        # Chinese names things in many ways (图书, 书, 借书): one character of a label in common is enough
+        return any("\u4e00" <= c <= "\u9fff" and c in text for w in words for c in w)
+
+    leaked = {e["name"] for e in entities if e["name"] in examples and not named(e)}
+    if not leaked:
+        return entities
+    kept = [e for e in entities if e["name"] not in leaked]
+    if not any(any(f["type"] != "password" for f in e["fields"]) for e in kept):
+        raise ValueError(
+            f"the draft only repeats the prompt's example ({', '.join(sorted(leaked))}), which the requirement "
+            "never names: say what the app stores"
+        )
+    for name in sorted(leaked):
+        assumptions.append(f"{name} is the prompt's example, not something the requirement names: left out")
+    for e in kept:
+        e["fields"] = [f for f in e["fields"] if f.get("ref") not in leaked]
+    return kept
 
 
 def _renamed_by_label(entities: list[dict[str, Any]], assumptions: list[str]) -> list[dict[str, Any]]:

@@ -207,3 +207,25 @@ def test_an_entity_named_for_a_verb_on_another_becomes_an_action() -> None:
     ]
     assert any("MarkTaskAsDone is something done to a Task" in a for a in spec.assumptions)
     assert sum("left out (no such entity" in a for a in spec.assumptions) == 2  # a CRUD name, an unknown entity
+
+
+def _entity(name: str, label: str, *fields: str) -> dict[str, Any]:
+    columns = [{"name": f, "type": "string", "required": True, "unique": False, "label": f, "ref": ""} for f in fields]
+    return {"name": name, "label": label, "owned_by_user": False, "fields": columns}
+
+
+def test_an_entity_copied_from_the_prompt_s_example_is_left_out_and_said() -> None:
+    """A small model wrote the example's recipes into a wiki: they are not what was asked for."""
+    entities = [_entity("Page", "page", "title", "body"), _entity("Recipe", "recipe", "name", "minutes")]
+    spec = to_spec(draft(entities=entities), "A wiki: anyone can write pages with a title and a body")
+    assert [e.name for e in spec.entities] == ["Page"]
+    assert any("Recipe is the prompt's example" in a for a in spec.assumptions)
+    with pytest.raises(ValueError, match="only repeats the prompt's example"):
+        to_spec(draft(entities=[entities[1]]), "A wiki: anyone can write pages with a title and a body")
+
+
+def test_an_example_s_entity_the_requirement_names_is_kept_in_either_language() -> None:
+    books = [_entity("Book", "图书", "title")]
+    assert [e.name for e in to_spec(draft(entities=books), "做一个借书系统，每本书有书名").entities] == ["Book"]
+    recipes = [_entity("Recipe", "菜谱", "name")]
+    assert [e.name for e in to_spec(draft(entities=recipes), "a site of my recipes").entities] == ["Recipe"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +19,7 @@ from aigc.errors import UsageError
 
 if TYPE_CHECKING:  # the project layer is imported when a project is built, not for `aigc --help`
     from aigc.project.pipeline import ProjectReport
+    from aigc.project.runner import TestRun
     from aigc.project.service_build import ServiceReport
 
 
@@ -76,14 +78,12 @@ def new(
             seed=settings.seed,
             on_event=progress,
         )
-        if as_json:
-            sys.stdout.write(json.dumps(service.to_json(), ensure_ascii=False, indent=2) + "\n")
-        else:
-            _show_service(service)
-        if run:
-            _serve(output, False, host, port, settings.home, service.done)
-        if not service.done:
-            raise typer.Exit(1)
+        _finish(
+            service,
+            as_json,
+            lambda: _show_service(service),
+            run and (lambda: _serve(output, False, host, port, settings.home, service.done)),
+        )
         return
     source = project_spec(
         requirement=requirement,
@@ -111,12 +111,24 @@ def new(
         seed=settings.seed,
         on_event=progress,
     )
+    token_auth = report.spec.auth.kind == "token"
+    serve = run and (lambda: _serve(output, token_auth, host, port, settings.home, report.done))
+    _finish(report, as_json, lambda: _show(report), serve)
+
+
+def _finish(
+    report: ProjectReport | ServiceReport,
+    as_json: bool,
+    show: Callable[[], None],
+    serve: Callable[[], None] | bool,
+) -> None:
+    """The report as JSON or shown, the app served when asked (`serve` False when not), and exit 1 unless done."""
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
-        _show(report)
-    if run:
-        _serve(output, report.spec.auth.kind == "token", host, port, settings.home, report.done)
+        show()
+    if callable(serve):
+        serve()
     if not report.done:
         raise typer.Exit(1)
 
@@ -149,14 +161,7 @@ def _show(report: ProjectReport) -> None:
     for name in report.files:
         tree.add(name)
     out.print(tree)
-    failed_checks = [f for f, c in report.checks.items() if not c["passed"]]
-    out.print(f"static checks: {'all passed' if not failed_checks else 'failed in ' + ', '.join(failed_checks)}")
-    tests = report.tests
-    if tests is not None:
-        out.print(f"tests: {tests.passed} passed, {tests.failed} failed ({tests.status}, {tests.seconds:.1f} s)")
-        for o_ in tests.outcomes:  # names and errors come from the sandbox: never read as markup
-            if not o_.passed:
-                out.print(f"  [red]FAILED[/] {escape(o_.name)}: {escape(o_.error)}", highlight=False)
+    _checks_and_tests(report.checks, report.tests, "tests")
     probe = report.probe
     if probe is not None:
         ok = sum(s["ok"] for s in probe.steps)
@@ -185,6 +190,16 @@ def _show(report: ProjectReport) -> None:
     out.print(f"run it: cd {report.folder} && {report.to_json()['run']}", markup=False)
 
 
+def _checks_and_tests(checks: dict[str, dict[str, Any]], tests: TestRun | None, title: str) -> None:
+    failed_checks = [f for f, c in checks.items() if not c["passed"]]
+    out.print(f"static checks: {'all passed' if not failed_checks else 'failed in ' + ', '.join(failed_checks)}")
+    if tests is not None:
+        out.print(f"{title}: {tests.passed} passed, {tests.failed} failed ({tests.status}, {tests.seconds:.1f} s)")
+        for o_ in tests.outcomes:  # names and errors come from the sandbox: never read as markup
+            if not o_.passed:
+                out.print(f"  [red]FAILED[/] {escape(o_.name)}: {escape(o_.error)}", highlight=False)
+
+
 def _show_service(report: ServiceReport) -> None:
     table = Table(title=f"{report.title} · {len(report.operations)} operations")
     for col in ("operation", "handler", "built"):
@@ -196,14 +211,7 @@ def _show_service(report: ServiceReport) -> None:
         why = escape(h.why) if h else "no model was asked to write it"
         table.add_row(escape(op.where), f"backend/handlers/{op.name}.py", f"{built}: {why}")
     out.print(table)
-    failed_checks = [f for f, c in report.checks.items() if not c["passed"]]
-    out.print(f"static checks: {'all passed' if not failed_checks else 'failed in ' + ', '.join(failed_checks)}")
-    tests = report.tests
-    if tests is not None:
-        out.print(f"tests from the document: {tests.passed} passed, {tests.failed} failed ({tests.status})")
-        for o_ in tests.outcomes:
-            if not o_.passed:
-                out.print(f"  [red]FAILED[/] {escape(o_.name)}: {escape(o_.error)}", highlight=False)
+    _checks_and_tests(report.checks, report.tests, "tests from the document")
     for skipped in report.skipped_checks:
         out.print(f"  not checked: {escape(skipped)}", highlight=False)
     out.print("app: started" if report.started else f"[red]app did NOT start[/]: {escape(report.start_error)}")

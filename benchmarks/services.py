@@ -351,6 +351,7 @@ def build_and_judge(service: Service, engine: Engine, home: Path) -> dict[str, A
                     doc, folder, home=home, engine_factory=lambda: engine, requirement=service.requirement
                 )
                 row |= {"built": True, "done": made.done, "missing": made.missing}
+                row["not_built"] = {h.operation: h.why[:300] for h in made.handlers if h.code is None}
                 token_auth = False
             else:
                 source = project_spec(requirement=None, spec_file=None, openapi=document, engine_factory=lambda: engine)
